@@ -1,0 +1,19 @@
+//! `thinkscope bench …`: benchmarks that print rates and ratios measured in-process.
+
+use clap::Subcommand;
+
+#[derive(Subcommand)]
+pub enum BenchCmd {
+    /// Write a Z1-shaped file, import it, then time FTS search and page loads.
+    Import(super::bench_import::Args),
+    // `Decode(super::bench_decode::Args)` is added by the engine.
+    /// Prefill/decode rates and the cost of forced "Wait" extensions.
+    Decode(super::bench_decode::Args),
+}
+
+pub async fn run(cmd: BenchCmd) -> anyhow::Result<()> {
+    match cmd {
+        BenchCmd::Import(args) => super::bench_import::run(args).await,
+        BenchCmd::Decode(args) => super::bench_decode::run(args).await,
+    }
+}

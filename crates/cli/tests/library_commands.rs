@@ -1,0 +1,105 @@
+//! The `thinkscope` binary as a script would use it: JSON shapes, exit codes, messages.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn shared(file: &str) -> PathBuf {
+    let base = std::env::var_os("THINKSCOPE_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+    base.join("datasets").join(file)
+}
+
+fn thinkscope(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_thinkscope"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("THINKSCOPE_DB")
+        .output()
+        .expect("run thinkscope")
+}
+
+fn ok_json(db: &Path, args: &[&str]) -> serde_json::Value {
+    let out = thinkscope(db, args);
+    assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
+}
+
+#[test]
+fn import_list_search_show() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("lib.db");
+    let math = shared("math500.jsonl");
+    let report = ok_json(&db, &["import", math.to_str().unwrap(), "--json"]);
+    assert_eq!(report["dataset"]["rows"], 500);
+    let gpqa = dir.path().join("gpqa.csv");
+    std::fs::write(&gpqa, "Question,Correct Answer,Incorrect Answer 1,Incorrect Answer 2,Incorrect Answer 3,Subdomain,High-level domain,Record ID\nWhich is a noble gas?,Neon,Oxygen,Nitrogen,Iron,Chemistry (general),Chemistry,recA\n").unwrap();
+    ok_json(&db, &["import", gpqa.to_str().unwrap(), "--name", "GPQA Diamond", "--json"]);
+
+    let datasets = ok_json(&db, &["datasets", "--json"]);
+    let names: Vec<_> = datasets.as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["math500", "GPQA Diamond"]);
+    for d in datasets.as_array().unwrap() {
+        for key in ["id", "name", "format", "rows"] {
+            assert!(!d[key].is_null(), "datasets --json lacks {key}");
+        }
+    }
+
+    let hits = ok_json(&db, &["samples", "math500", "--search", "prime", "--where", "level=5", "--limit", "3", "--json"]);
+    let hits = hits.as_array().unwrap();
+    assert_eq!(hits.len(), 3);
+    for h in hits {
+        for key in ["id", "external_id", "question", "answer", "domain", "choices"] {
+            assert!(h.get(key).is_some(), "samples --json lacks {key}");
+        }
+        assert_eq!(h["level"], "5");
+    }
+
+    let mc = ok_json(&db, &["samples", "GPQA Diamond", "--json"]);
+    assert_eq!(mc[0]["choices"], serde_json::json!(["Neon", "Oxygen", "Nitrogen", "Iron"]));
+    let id = mc[0]["id"].as_str().unwrap();
+    let detail = ok_json(&db, &["show", &id[..12], "--json"]);
+    assert_eq!(detail["correct_choice"], 0);
+    let text = thinkscope(&db, &["show", id]);
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.contains("* A. Neon") && text.contains("  B. Oxygen"), "{text}");
+
+    // The same file again is a no-op.
+    let again = ok_json(&db, &["import", math.to_str().unwrap(), "--json"]);
+    assert_eq!(again["already_present"], true);
+    assert_eq!(ok_json(&db, &["datasets", "--json"]).as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn errors_exit_nonzero_with_the_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("lib.db");
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(&bad, "{\"problem\": \"1+1\", \"answer\": \"2\", \"id\": 1}\n{\"problem\": 5, \"answer\": [1, {}], \"id\": 2}\n").unwrap();
+    let out = thinkscope(&db, &["import", bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.jsonl:2: field `answer`"), "{err}");
+    assert!(out.stdout.is_empty());
+
+    let skipped = thinkscope(&db, &["import", bad.to_str().unwrap(), "--skip-bad-rows"]);
+    assert!(skipped.status.success());
+    assert!(String::from_utf8_lossy(&skipped.stderr).contains("skipped bad.jsonl:2"));
+
+    let unknown = dir.path().join("odd.jsonl");
+    std::fs::write(&unknown, "{\"prompt\": \"Hi\", \"gold\": \"x\"}\n").unwrap();
+    let out = thinkscope(&db, &["import", unknown.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--map question=prompt"));
+    let mapped = ok_json(&db, &["import", unknown.to_str().unwrap(), "--map", "question=prompt", "--map", "answer=gold", "--json"]);
+    assert_eq!(mapped["dataset"]["schema"], "custom");
+
+    for args in [&["samples", "nope"][..], &["show", "0123456789ab"], &["samples", "bad", "--where", "colour=red"]] {
+        let out = thinkscope(&db, args);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: "), "{args:?}");
+    }
+
+    let ro = thinkscope(&db, &["--read-only", "import", unknown.to_str().unwrap(), "--name", "x"]);
+    assert!(String::from_utf8_lossy(&ro.stderr).contains("read-only"));
+}

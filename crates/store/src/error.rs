@@ -1,0 +1,35 @@
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open library {path}: {source}")]
+    Open { path: PathBuf, #[source] source: sqlx::Error },
+    #[error("{path} is not a thinkscope library (not a SQLite database, or damaged): {detail}")]
+    NotALibrary { path: PathBuf, detail: String },
+    #[error(
+        "{path} was written by a newer thinkscope (schema version {found}; this build knows up to {known}). \
+         It was not modified; upgrade thinkscope to open it."
+    )]
+    NewerSchema { path: PathBuf, found: i64, known: i64 },
+    #[error(
+        "{path} uses schema version {found} and needs migrating to {known}, \
+         which a read-only open cannot do. Open it writable (or a copy of it)."
+    )]
+    NeedsMigration { path: PathBuf, found: i64, known: i64 },
+    #[error("migrating {path} failed: {source}")]
+    Migrate { path: PathBuf, #[source] source: sqlx::migrate::MigrateError },
+    #[error("{path} is open read-only")]
+    ReadOnly { path: PathBuf },
+    #[error("no dataset named or with id `{0}`")]
+    UnknownDataset(String),
+    #[error("no sample with id `{0}`")]
+    UnknownSample(String),
+    #[error("sample id prefix `{0}` matches more than one sample; give more characters")]
+    AmbiguousSample(String),
+    #[error("search query `{query}` is not valid: {detail}")]
+    BadSearch { query: String, detail: String },
+    #[error("sample {sample} has a damaged `{field}` column: {detail}")]
+    Corrupt { sample: String, field: &'static str, detail: String },
+    #[error("database error: {0}")]
+    Sql(#[from] sqlx::Error),
+}

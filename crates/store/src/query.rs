@@ -1,0 +1,413 @@
+//! Reading: datasets, sample pages, facets and sample detail.
+
+use crate::search::{self, Term};
+use crate::{Store, StoreError};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{AssertSqlSafe, Row};
+use std::collections::BTreeMap;
+use thinkscope_protocol::{
+    DatasetInfo, FacetCount, Facets, SampleDetail, SampleFilter, SamplePage, SampleQuery, SampleRow, SampleSort,
+    TokenCount, Trace, TraceKind,
+};
+
+const DATASET_COLUMNS: &str =
+    "id, name, source_file, format, schema, content_hash, size_bytes, rows, imported_at";
+const ROW_COLUMNS: &str = "s.id, s.dataset_id, s.row_index, s.external_id, s.question, s.answer, s.domain, \
+     s.subject, s.source, s.level, s.choices, s.has_trace, s.thinking_tokens, s.solution";
+const SNIPPET_WIDTH: usize = 240;
+
+fn dataset_from_row(r: &SqliteRow) -> DatasetInfo {
+    DatasetInfo {
+        id: r.get("id"),
+        name: r.get("name"),
+        source_file: r.get("source_file"),
+        format: r.get("format"),
+        schema: r.get("schema"),
+        content_hash: r.get("content_hash"),
+        size_bytes: r.get::<i64, _>("size_bytes") as u64,
+        rows: r.get::<i64, _>("rows") as u64,
+        imported_at: r.get("imported_at"),
+    }
+}
+
+fn sample_from_row(r: &SqliteRow) -> Result<SampleRow, StoreError> {
+    let id: String = r.get("id");
+    let choices = r
+        .get::<Option<String>, _>("choices")
+        .map(|c| serde_json::from_str(&c))
+        .transpose()
+        .map_err(|e| StoreError::Corrupt { sample: id.clone(), field: "choices", detail: e.to_string() })?;
+    Ok(SampleRow {
+        id,
+        dataset_id: r.get("dataset_id"),
+        row_index: r.get::<i64, _>("row_index") as u64,
+        external_id: r.get("external_id"),
+        question: r.get("question"),
+        answer: r.get("answer"),
+        domain: r.get("domain"),
+        subject: r.get("subject"),
+        source: r.get("source"),
+        level: r.get("level"),
+        choices,
+        has_trace: r.get("has_trace"),
+        thinking_tokens: r.get::<Option<i64>, _>("thinking_tokens").map(|v| v as u64),
+        snippet: None,
+    })
+}
+
+#[derive(Debug, Clone)]
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// FROM + WHERE of a sample query, with its bind values in order.
+struct Selection {
+    from: String,
+    conditions: Vec<String>,
+    binds: Vec<Bind>,
+    searching: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Facet {
+    Domain,
+    Subject,
+    Source,
+    Level,
+    HasTrace,
+}
+
+impl Facet {
+    fn column(self) -> &'static str {
+        match self {
+            Facet::Domain => "s.domain",
+            Facet::Subject => "s.subject",
+            Facet::Source => "s.source",
+            Facet::Level => "s.level",
+            Facet::HasTrace => "s.has_trace",
+        }
+    }
+}
+
+impl Selection {
+    /// `except`: leave that facet's own filter out, so its counts show the alternatives.
+    fn new(q: &SampleQuery, terms: &[Term], except: Option<Facet>) -> Selection {
+        let mut sel = Selection { from: "samples s".into(), conditions: Vec::new(), binds: Vec::new(), searching: false };
+        if !terms.is_empty() {
+            sel.from.push_str(
+                " JOIN (SELECT rowid AS fts_rowid, rank FROM samples_fts WHERE samples_fts MATCH ?) f \
+                 ON f.fts_rowid = s.rowid",
+            );
+            sel.binds.push(Bind::Text(search::fts_query(terms)));
+            sel.searching = true;
+        }
+        if let Some(ds) = &q.dataset_id {
+            sel.condition("s.dataset_id = ?", Bind::Text(ds.clone()));
+        }
+        let SampleFilter { domain, subject, source, level, has_trace, min_thinking_tokens, max_thinking_tokens } =
+            &q.filter;
+        for (facet, value) in [
+            (Facet::Domain, domain),
+            (Facet::Subject, subject),
+            (Facet::Source, source),
+            (Facet::Level, level),
+        ] {
+            if let Some(v) = value.as_ref().filter(|_| except != Some(facet)) {
+                sel.condition(&format!("{} = ?", facet.column()), Bind::Text(v.clone()));
+            }
+        }
+        if let Some(h) = has_trace.filter(|_| except != Some(Facet::HasTrace)) {
+            sel.condition("s.has_trace = ?", Bind::Int(h as i64));
+        }
+        if let Some(min) = min_thinking_tokens {
+            sel.condition("s.thinking_tokens >= ?", Bind::Int(*min as i64));
+        }
+        if let Some(max) = max_thinking_tokens {
+            sel.condition("s.thinking_tokens <= ?", Bind::Int(*max as i64));
+        }
+        sel
+    }
+
+    fn condition(&mut self, sql: &str, bind: Bind) {
+        self.conditions.push(sql.to_string());
+        self.binds.push(bind);
+    }
+
+    fn sql(&self, select: &str, tail: &str) -> String {
+        let mut sql = format!("SELECT {select} FROM {}", self.from);
+        if !self.conditions.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&self.conditions.join(" AND "));
+        }
+        sql.push(' ');
+        sql.push_str(tail);
+        sql
+    }
+
+    fn query<'q>(&self, sql: String) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for b in &self.binds {
+            query = match b {
+                Bind::Text(t) => query.bind(t.clone()),
+                Bind::Int(i) => query.bind(*i),
+            };
+        }
+        query
+    }
+}
+
+fn search_terms(q: &SampleQuery) -> Vec<Term> {
+    q.search.as_deref().map(search::parse_terms).unwrap_or_default()
+}
+
+fn bad_search(q: &SampleQuery, e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.message().contains("fts5") => StoreError::BadSearch {
+            query: q.search.clone().unwrap_or_default(),
+            detail: db.message().to_string(),
+        },
+        _ => StoreError::Sql(e),
+    }
+}
+
+impl Store {
+    pub async fn datasets(&self) -> Result<Vec<DatasetInfo>, StoreError> {
+        let rows = sqlx::query(AssertSqlSafe(format!("SELECT {DATASET_COLUMNS} FROM datasets ORDER BY imported_at, name")))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(dataset_from_row).collect())
+    }
+
+    pub(crate) async fn dataset_by_id(&self, id: &str) -> Result<Option<DatasetInfo>, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!("SELECT {DATASET_COLUMNS} FROM datasets WHERE id = ?")))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(dataset_from_row))
+    }
+
+    /// A dataset by id, id prefix (as printed by `datasets`), or exact name.
+    pub async fn find_dataset(&self, id_or_name: &str) -> Result<DatasetInfo, StoreError> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {DATASET_COLUMNS} FROM datasets WHERE id = ?1 OR name = ?1 OR (length(?1) >= 6 AND id LIKE ?1 || '%') \
+             ORDER BY id = ?1 DESC, imported_at DESC"
+        )))
+        .bind(id_or_name)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.first().map(dataset_from_row).ok_or_else(|| StoreError::UnknownDataset(id_or_name.to_string()))
+    }
+
+    /// One page of samples matching the query, with search snippets.
+    pub async fn samples(&self, q: &SampleQuery) -> Result<SamplePage, StoreError> {
+        let terms = search_terms(q);
+        let sel = Selection::new(q, &terms, None);
+        let total: i64 = sel
+            .query(sel.sql("COUNT(*)", ""))
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| bad_search(q, e))?
+            .get(0);
+        let order = match (q.sort, sel.searching) {
+            (SampleSort::LengthAsc, _) => "ORDER BY s.thinking_tokens IS NULL, s.thinking_tokens, s.length_chars, s.rowid",
+            (SampleSort::LengthDesc, _) => "ORDER BY s.thinking_tokens IS NULL, s.thinking_tokens DESC, s.length_chars DESC, s.rowid",
+            (SampleSort::Default, true) => "ORDER BY f.rank, s.rowid",
+            (SampleSort::Default, false) => "ORDER BY s.dataset_id, s.row_index",
+        };
+        let sql = sel.sql(ROW_COLUMNS, &format!("{order} LIMIT {} OFFSET {}", q.limit, q.offset));
+        let rows = sel.query(sql).fetch_all(&self.pool).await.map_err(|e| bad_search(q, e))?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let mut sample = sample_from_row(r)?;
+            if !terms.is_empty() {
+                sample.snippet = search::snippet(&sample.question, &terms, SNIPPET_WIDTH)
+                    .or_else(|| search::snippet(r.get::<Option<&str>, _>("solution").unwrap_or(""), &terms, SNIPPET_WIDTH));
+                if sample.snippet.is_none() {
+                    sample.snippet = self.trace_snippet(&sample.id, &terms).await?;
+                }
+            }
+            out.push(sample);
+        }
+        Ok(SamplePage { total: total as u64, rows: out })
+    }
+
+    async fn trace_snippet(&self, sample_id: &str, terms: &[Term]) -> Result<Option<thinkscope_protocol::Highlighted>, StoreError> {
+        let texts: Vec<String> = sqlx::query_scalar("SELECT text FROM traces WHERE sample_id = ? ORDER BY position")
+            .bind(sample_id)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(texts.iter().find_map(|t| search::snippet(t, terms, SNIPPET_WIDTH)))
+    }
+
+    /// Counts per facet value among the rows the query matches. Each facet ignores its
+    /// own filter, so the user sees what else they could pick.
+    pub async fn facets(&self, q: &SampleQuery) -> Result<Facets, StoreError> {
+        let terms = search_terms(q);
+        let count = |facet: Facet| {
+            let sel = Selection::new(q, &terms, Some(facet));
+            let col = facet.column();
+            let sql = sel.sql(
+                &format!("CAST({col} AS TEXT) AS value, COUNT(*) AS n"),
+                &format!("AND {col} IS NOT NULL GROUP BY {col} ORDER BY n DESC, value")
+                    .replacen("AND", if sel.conditions.is_empty() { "WHERE" } else { "AND" }, 1),
+            );
+            async move {
+                let rows = sel.query(sql).fetch_all(&self.pool).await.map_err(|e| bad_search(q, e))?;
+                Ok::<_, StoreError>(
+                    rows.iter()
+                        .map(|r| FacetCount { value: r.get("value"), count: r.get::<i64, _>("n") as u64 })
+                        .collect::<Vec<_>>(),
+                )
+            }
+        };
+        let mut has_trace = count(Facet::HasTrace).await?;
+        for f in &mut has_trace {
+            f.value = if f.value == "1" { "true".into() } else { "false".into() };
+        }
+        let sel = Selection::new(q, &terms, None);
+        let range = sel
+            .query(sel.sql("MIN(s.thinking_tokens), MAX(s.thinking_tokens)", ""))
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| bad_search(q, e))?;
+        let thinking_tokens_range = match (range.get::<Option<i64>, _>(0), range.get::<Option<i64>, _>(1)) {
+            (Some(lo), Some(hi)) => Some([lo as u64, hi as u64]),
+            _ => None,
+        };
+        Ok(Facets {
+            domain: count(Facet::Domain).await?,
+            subject: count(Facet::Subject).await?,
+            source: count(Facet::Source).await?,
+            level: count(Facet::Level).await?,
+            has_trace,
+            thinking_tokens_range,
+        })
+    }
+
+    /// The full id of the one sample whose id starts with `prefix` (at least 8 characters).
+    async fn resolve_sample_id(&self, prefix: &str) -> Result<String, StoreError> {
+        if prefix.len() < 8 || !prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(StoreError::UnknownSample(prefix.to_string()));
+        }
+        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM samples WHERE id >= ?1 AND id < ?1 || 'g' LIMIT 2")
+            .bind(prefix.to_ascii_lowercase())
+            .fetch_all(&self.pool)
+            .await?;
+        match ids.as_slice() {
+            [one] => Ok(one.clone()),
+            [] => Err(StoreError::UnknownSample(prefix.to_string())),
+            _ => Err(StoreError::AmbiguousSample(prefix.to_string())),
+        }
+    }
+
+    /// Everything about one sample, by id or unique id prefix.
+    pub async fn sample(&self, id_or_prefix: &str) -> Result<SampleDetail, StoreError> {
+        let resolved = self.resolve_sample_id(id_or_prefix).await?;
+        let id = resolved.as_str();
+        let r = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ROW_COLUMNS}, s.correct_choice, s.tests, s.entry_point, s.grades, s.original, d.name AS dataset_name \
+             FROM samples s JOIN datasets d ON d.id = s.dataset_id WHERE s.id = ?"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::UnknownSample(id.to_string()))?;
+        let row = sample_from_row(&r)?;
+        let corrupt = |field: &'static str| {
+            let sample = id.to_string();
+            move |e: serde_json::Error| StoreError::Corrupt { sample, field, detail: e.to_string() }
+        };
+        let grades: BTreeMap<String, String> = r
+            .get::<Option<String>, _>("grades")
+            .map(|g| serde_json::from_str(&g))
+            .transpose()
+            .map_err(corrupt("grades"))?
+            .unwrap_or_default();
+        let original = serde_json::from_str(r.get::<&str, _>("original")).map_err(corrupt("original"))?;
+
+        let counts = sqlx::query(
+            "SELECT c.field, t.name, c.tokens FROM token_counts c JOIN tokenizers t ON t.id = c.tokenizer_id \
+             WHERE c.sample_id = ? ORDER BY t.counted_at DESC",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut token_counts: BTreeMap<String, Vec<TokenCount>> = BTreeMap::new();
+        for c in &counts {
+            token_counts
+                .entry(c.get("field"))
+                .or_default()
+                .push(TokenCount { tokenizer: c.get("name"), tokens: c.get::<i64, _>("tokens") as u64 });
+        }
+        let traces = sqlx::query("SELECT position, kind, label, text FROM traces WHERE sample_id = ? ORDER BY position")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|t| Trace {
+                kind: if t.get::<&str, _>("kind") == "attempt" { TraceKind::Attempt } else { TraceKind::Thinking },
+                label: t.get("label"),
+                text: t.get("text"),
+                tokens: token_counts.remove(&format!("trace:{}", t.get::<i64, _>("position"))).unwrap_or_default(),
+            })
+            .collect();
+        Ok(SampleDetail {
+            dataset_name: r.get("dataset_name"),
+            solution: r.get("solution"),
+            traces,
+            correct_choice: r.get::<Option<i64>, _>("correct_choice").map(|c| c as u32),
+            tests: r.get("tests"),
+            entry_point: r.get("entry_point"),
+            grades,
+            token_counts,
+            original,
+            row,
+        })
+    }
+
+    /// Lengths for a dataset's histogram, with their unit: thinking tokens under the
+    /// tokenizer that counted last, else characters of the thinking trace (or question).
+    pub async fn thinking_lengths(&self, dataset_id: &str) -> Result<(String, Vec<u64>), StoreError> {
+        let tokens: Vec<i64> = sqlx::query_scalar(
+            "SELECT thinking_tokens FROM samples WHERE dataset_id = ? AND thinking_tokens IS NOT NULL",
+        )
+        .bind(dataset_id)
+        .fetch_all(&self.pool)
+        .await?;
+        if !tokens.is_empty() {
+            let name: Option<String> = sqlx::query_scalar("SELECT name FROM tokenizers ORDER BY counted_at DESC LIMIT 1")
+                .fetch_optional(&self.pool)
+                .await?;
+            let unit = format!("thinking tokens ({})", name.unwrap_or_default());
+            return Ok((unit, tokens.into_iter().map(|t| t as u64).collect()));
+        }
+        let rows = sqlx::query("SELECT has_trace, length_chars FROM samples WHERE dataset_id = ?")
+            .bind(dataset_id)
+            .fetch_all(&self.pool)
+            .await?;
+        let with_trace = rows.iter().any(|r| r.get::<bool, _>("has_trace"));
+        let unit = if with_trace { "thinking characters" } else { "question characters" };
+        let values = rows
+            .iter()
+            .filter(|r| r.get::<bool, _>("has_trace") == with_trace)
+            .map(|r| r.get::<i64, _>("length_chars") as u64)
+            .collect();
+        Ok((unit.to_string(), values))
+    }
+
+    /// Every stored text of a dataset's samples, for token counting: (sample id, field, text).
+    pub async fn texts_for_counting(&self, dataset_id: &str) -> Result<Vec<(String, String, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, 'question' AS field, question AS text FROM samples WHERE dataset_id = ?1 \
+             UNION ALL SELECT id, 'answer', answer FROM samples WHERE dataset_id = ?1 AND answer IS NOT NULL \
+             UNION ALL SELECT id, 'solution', solution FROM samples WHERE dataset_id = ?1 AND solution IS NOT NULL \
+             UNION ALL SELECT t.sample_id, 'trace:' || t.position, t.text FROM traces t \
+                 JOIN samples s ON s.id = t.sample_id WHERE s.dataset_id = ?1",
+        )
+        .bind(dataset_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
+    }
+}
