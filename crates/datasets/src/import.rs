@@ -170,6 +170,9 @@ pub async fn import(
     cancel: &CancelFlag,
 ) -> Result<ImportReport, ImportError> {
     let path = PathBuf::from(&req.path);
+    if store.is_read_only() {
+        return Err(thinkscope_store::StoreError::ReadOnly { path: store.path().to_owned() }.into());
+    }
     let size = check_not_empty(&path)?;
     let format = read::resolve_format(&path, req.format)?;
     let preview = {

@@ -221,7 +221,7 @@ fn read_csv(path: &Path, read: &Arc<AtomicU64>, each: &mut dyn FnMut(RowResult) 
         Ok(h) => h.clone(),
         Err(e) => return Err(ImportError::Malformed { path: path.to_owned(), message: format!("header: {e}") }),
     };
-    let headers: Vec<String> = match headers.iter().map(std::str::from_utf8).collect::<Result<_, _>>() {
+    let headers: Vec<String> = match headers.iter().map(std::str::from_utf8).collect::<Result<Vec<_>, _>>() {
         Ok(h) => h.into_iter().map(str::to_string).collect(),
         Err(e) => return Err(ImportError::Encoding { path: path.to_owned(), message: not_utf8(&file, 1, e).message }),
     };

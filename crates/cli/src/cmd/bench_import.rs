@@ -82,7 +82,8 @@ fn write_file(path: &PathBuf, rows: usize, response_bytes: usize) -> anyhow::Res
     let mut out = BufWriter::new(std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?);
     for i in 0..rows {
         let size = response_bytes / 2 + rng.below(response_bytes);
-        let question = paragraph(&mut rng, &words, 300 + rng.below(600));
+        let question_size = 300 + rng.below(600);
+        let question = paragraph(&mut rng, &words, question_size);
         let response = paragraph(&mut rng, &words, size);
         let row = serde_json::json!({
             "id": i,
