@@ -16,6 +16,6 @@ if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   "$cli" --help
   exit 0
 fi
-bash ui/build.sh --release
+bash ui/build.sh
 cargo build --release -p thinkscope-app
 exec "$CARGO_TARGET_DIR/release/thinkscope-app" "$@"

@@ -6,5 +6,7 @@ source "$(dirname "$0")/env.sh"
 cd "$REPO_ROOT"
 bash scripts/setup.sh
 bash ui/build.sh
+# The real-window test drives the built app binary, which `cargo test` does not build.
+cargo build -p thinkscope-app
 export THINKSCOPE_SHARED="${THINKSCOPE_SHARED:-$REPO_ROOT/../shared}"
 cargo test --workspace --no-fail-fast "$@"

@@ -307,7 +307,7 @@ pub struct SampleFilter {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum SampleSort {
-    /// File order (or relevance when searching).
+    /// File order (search hits too).
     #[default]
     Default,
     LengthAsc,
