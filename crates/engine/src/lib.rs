@@ -1,0 +1,23 @@
+//! Headless inference: candle models, chat templates, sampling and token-exact thinking control.
+//!
+//! [`generate::generate`] is the decode loop; it drives any [`LanguageModel`] through a
+//! [`thinking::ThinkingControl`] state machine, so budget forcing and the shifted window
+//! are applied over the live KV cache without re-encoding anything.
+
+pub mod device;
+pub mod discover;
+pub mod error;
+pub mod generate;
+pub mod lm;
+pub mod model;
+pub mod random;
+pub mod sampling;
+pub mod template;
+pub mod thinking;
+pub mod tokenizer;
+
+pub use error::{EngineError, Result};
+pub use generate::{generate, CancelToken, Event, Request};
+pub use lm::{ForwardStats, LanguageModel};
+pub use model::{load, GenerationSpec, LoadOptions, LoadedModel};
+pub use thinkscope_protocol::generation;

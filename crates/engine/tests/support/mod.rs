@@ -1,0 +1,216 @@
+//! A scripted model and a small vocabulary, so policies can be checked token by token.
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+use thinkscope_engine::error::{EngineError, Result};
+use thinkscope_engine::tokenizer::Codec;
+use thinkscope_engine::{ForwardStats, LanguageModel};
+
+/// Multi-character tokens, then every printable ASCII character as its own token.
+pub const WORDS: [&str; 12] = [
+    "<eos>", "<|im_start|>", "<|im_end|>", "answer", "Final", " Answer", "Wa", "it", "Hmm", "</think>",
+    "think", "\n",
+];
+
+/// Longest-match tokenizer over [`WORDS`] plus single characters.
+pub struct WordCodec {
+    vocab: Vec<String>,
+}
+
+impl Default for WordCodec {
+    fn default() -> Self {
+        let mut vocab: Vec<String> = WORDS.iter().map(|w| w.to_string()).collect();
+        vocab.extend((b' '..=b'~').map(|b| (b as char).to_string()));
+        WordCodec { vocab }
+    }
+}
+
+impl WordCodec {
+    pub fn id(&self, token: &str) -> u32 {
+        self.token_id(token).unwrap_or_else(|| panic!("no token {token:?}"))
+    }
+
+    /// Ids of a list of tokens written out one by one.
+    pub fn ids(&self, tokens: &[&str]) -> Vec<u32> {
+        tokens.iter().map(|t| self.id(t)).collect()
+    }
+
+    pub fn vocab_size(&self) -> usize {
+        self.vocab.len()
+    }
+}
+
+impl Codec for WordCodec {
+    fn encode(&self, text: &str) -> Result<Vec<u32>> {
+        let mut ids = Vec::new();
+        let mut rest = text;
+        while !rest.is_empty() {
+            let (id, len) = self
+                .vocab
+                .iter()
+                .enumerate()
+                .filter(|(_, w)| rest.starts_with(w.as_str()))
+                .map(|(i, w)| (i as u32, w.len()))
+                .max_by_key(|&(_, len)| len)
+                .ok_or_else(|| EngineError::Tokenizer(format!("cannot encode {rest:?}")))?;
+            ids.push(id);
+            rest = &rest[len..];
+        }
+        Ok(ids)
+    }
+
+    fn decode(&self, ids: &[u32]) -> Result<String> {
+        Ok(ids.iter().map(|&i| self.vocab[i as usize].as_str()).collect())
+    }
+
+    fn token_id(&self, token: &str) -> Option<u32> {
+        self.vocab.iter().position(|w| w == token).map(|i| i as u32)
+    }
+}
+
+/// Its n-th forward pass favours `script[n]`; it records every token it is fed.
+pub struct ScriptedModel {
+    script: Vec<u32>,
+    vocab: usize,
+    pub fed: Vec<u32>,
+    stats: ForwardStats,
+}
+
+impl ScriptedModel {
+    pub fn new(script: Vec<u32>, vocab: usize) -> ScriptedModel {
+        ScriptedModel { script, vocab, fed: Vec::new(), stats: ForwardStats::default() }
+    }
+}
+
+impl LanguageModel for ScriptedModel {
+    fn forward(&mut self, tokens: &[u32], pos: usize) -> Result<Vec<f32>> {
+        if pos != self.fed.len() {
+            return Err(EngineError::Invalid(format!("fed at {pos}, cache holds {}", self.fed.len())));
+        }
+        let step = self.stats.calls as usize;
+        let next = *self
+            .script
+            .get(step)
+            .ok_or_else(|| EngineError::Invalid(format!("script exhausted at forward pass {step}")))?;
+        self.fed.extend_from_slice(tokens);
+        self.stats.record(tokens.len());
+        let mut logits = vec![0.0; self.vocab];
+        logits[next as usize] = 10.0;
+        Ok(logits)
+    }
+
+    fn reset(&mut self) {
+        self.fed.clear();
+    }
+
+    fn stats(&self) -> ForwardStats {
+        self.stats
+    }
+
+    fn context_length(&self) -> usize {
+        4096
+    }
+
+    fn device_label(&self) -> String {
+        "scripted".into()
+    }
+
+    fn dtype_label(&self) -> String {
+        "none".into()
+    }
+}
+
+pub mod files {
+    use candle_core::quantized::{gguf_file, GgmlDType, QTensor};
+    use candle_core::Tensor;
+    use serde_json::json;
+    use std::collections::HashMap;
+    use std::path::Path;
+    use thinkscope_engine::model::config::{Arch, ModelConfig};
+    use thinkscope_engine::random;
+
+    pub fn config_json(cfg: &ModelConfig) -> serde_json::Value {
+        let arch = match cfg.arch {
+            Arch::Qwen2 => "Qwen2ForCausalLM",
+            Arch::Qwen3 => "Qwen3ForCausalLM",
+            Arch::Llama => "LlamaForCausalLM",
+        };
+        json!({
+            "architectures": [arch], "model_type": cfg.arch.name(),
+            "vocab_size": cfg.vocab_size, "hidden_size": cfg.hidden_size,
+            "intermediate_size": cfg.intermediate_size, "num_hidden_layers": cfg.num_layers,
+            "num_attention_heads": cfg.num_heads, "num_key_value_heads": cfg.num_kv_heads,
+            "head_dim": cfg.head_dim, "rms_norm_eps": cfg.rms_norm_eps, "rope_theta": cfg.rope_theta,
+            "max_position_embeddings": cfg.max_position_embeddings,
+            "tie_word_embeddings": cfg.tie_word_embeddings, "sliding_window": null,
+            "use_sliding_window": false, "attention_bias": cfg.qkv_bias && cfg.arch != Arch::Qwen2,
+            "rope_scaling": null, "eos_token_id": cfg.eos_token_ids, "torch_dtype": "float32"
+        })
+    }
+
+    pub const CHAT_TEMPLATE: &str = "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n<think>\n{% endif %}";
+
+    /// A complete Hugging Face directory with random weights and the byte tokenizer.
+    pub fn write_model_dir(dir: &Path, cfg: &ModelConfig, seed: u64) -> HashMap<String, Tensor> {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join("config.json"), config_json(cfg).to_string()).unwrap();
+        std::fs::write(
+            dir.join("generation_config.json"),
+            json!({"eos_token_id": [cfg.eos_token_ids[0], 258]}).to_string(),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("tokenizer_config.json"),
+            json!({"chat_template": CHAT_TEMPLATE, "eos_token": "<|endoftext|>", "bos_token": null})
+                .to_string(),
+        )
+        .unwrap();
+        random::byte_tokenizer().unwrap().save(dir.join("tokenizer.json"), false).unwrap();
+        let tensors = random::random_tensors(cfg, seed).unwrap();
+        candle_core::safetensors::save(&tensors, dir.join("model.safetensors")).unwrap();
+        tensors
+    }
+
+    /// The same weights as a llama.cpp-style GGUF, matrices quantized to `qtype`.
+    pub fn write_gguf(path: &Path, cfg: &ModelConfig, tensors: &HashMap<String, Tensor>, qtype: GgmlDType) {
+        let arch = cfg.arch.name();
+        let mut qtensors: Vec<(String, QTensor)> = Vec::new();
+        for (name, t) in tensors {
+            let gguf_name = name
+                .replace("model.embed_tokens", "token_embd")
+                .replace("model.norm", "output_norm")
+                .replace("lm_head", "output")
+                .replace("model.layers.", "blk.")
+                .replace("self_attn.q_proj", "attn_q")
+                .replace("self_attn.k_proj", "attn_k")
+                .replace("self_attn.v_proj", "attn_v")
+                .replace("self_attn.o_proj", "attn_output")
+                .replace("self_attn.q_norm", "attn_q_norm")
+                .replace("self_attn.k_norm", "attn_k_norm")
+                .replace("mlp.gate_proj", "ffn_gate")
+                .replace("mlp.up_proj", "ffn_up")
+                .replace("mlp.down_proj", "ffn_down")
+                .replace("post_attention_layernorm", "ffn_norm")
+                .replace("input_layernorm", "attn_norm");
+            let dtype = if t.rank() == 2 { qtype } else { GgmlDType::F32 };
+            qtensors.push((gguf_name, QTensor::quantize(t, dtype).unwrap()));
+        }
+        use gguf_file::Value as V;
+        let md = vec![
+            ("general.architecture".to_string(), V::String(arch.into())),
+            (format!("{arch}.attention.head_count"), V::U32(cfg.num_heads as u32)),
+            (format!("{arch}.attention.head_count_kv"), V::U32(cfg.num_kv_heads as u32)),
+            (format!("{arch}.attention.key_length"), V::U32(cfg.head_dim as u32)),
+            (format!("{arch}.embedding_length"), V::U32(cfg.hidden_size as u32)),
+            (format!("{arch}.block_count"), V::U32(cfg.num_layers as u32)),
+            (format!("{arch}.context_length"), V::U32(cfg.max_position_embeddings as u32)),
+            (format!("{arch}.rope.dimension_count"), V::U32(cfg.head_dim as u32)),
+            (format!("{arch}.rope.freq_base"), V::F32(cfg.rope_theta)),
+            (format!("{arch}.attention.layer_norm_rms_epsilon"), V::F32(cfg.rms_norm_eps as f32)),
+            ("tokenizer.ggml.eos_token_id".to_string(), V::U32(cfg.eos_token_ids[0])),
+        ];
+        let md_refs: Vec<(&str, &V)> = md.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        let t_refs: Vec<(&str, &QTensor)> = qtensors.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        let mut file = std::fs::File::create(path).unwrap();
+        gguf_file::write(&mut file, &md_refs, &t_refs).unwrap();
+    }
+}

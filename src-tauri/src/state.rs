@@ -1,0 +1,53 @@
+//! What the commands share: the open library and the running import.
+
+use std::sync::{Mutex, RwLock};
+use thinkscope_datasets::CancelFlag;
+use thinkscope_store::Store;
+
+pub struct AppState {
+    /// File → Open swaps the library; commands clone the handle out and never hold the lock
+    /// across an await.
+    store: RwLock<Store>,
+    /// The import in flight, so `cancel_import` can reach it. One at a time.
+    import: Mutex<Option<CancelFlag>>,
+}
+
+impl AppState {
+    pub fn new(store: Store) -> Self {
+        AppState { store: RwLock::new(store), import: Mutex::new(None) }
+    }
+
+    pub fn store(&self) -> Store {
+        self.store.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn replace_store(&self, store: Store) {
+        *self.store.write().unwrap_or_else(|e| e.into_inner()) = store;
+    }
+
+    /// Registers a new import; `None` when one is already running.
+    pub fn begin_import(&self) -> Option<CancelFlag> {
+        let mut slot = self.import.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.is_some() {
+            return None;
+        }
+        let flag = CancelFlag::default();
+        *slot = Some(flag.clone());
+        Some(flag)
+    }
+
+    pub fn end_import(&self) {
+        *self.import.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// Whether there was an import to cancel.
+    pub fn cancel_import(&self) -> bool {
+        match &*self.import.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some(flag) => {
+                flag.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! End to end in a real window: the app under Xvfb, driven over WebDriver.
+//!
+//! Imports MATH-500 through the import dialog (path pasted into its text field, as native
+//! pickers cannot be driven), searches "prime", opens a result, checks that KaTeX rendered
+//! the formulas, and saves a screenshot.
+//!
+//! Needs Xvfb, tauri-driver and WebKitWebDriver. Without them the test fails when `CI` is
+//! set and is skipped otherwise.
+
+mod support;
+
+use fantoccini::elements::Element;
+use fantoccini::key::Key;
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use support::{Guard, Tools};
+
+const STEP_TIMEOUT: Duration = Duration::from_secs(30);
+const IMPORT_TIMEOUT: Duration = Duration::from_secs(180);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_search_and_open_a_sample_with_rendered_math() {
+    let tools = match support::find_tools() {
+        Ok(tools) => tools,
+        Err(missing) if std::env::var_os("CI").is_some() => {
+            panic!("real-window test cannot run: {missing}")
+        }
+        Err(missing) => {
+            eprintln!("skipped: real-window test needs tools that are not installed ({missing})");
+            return;
+        }
+    };
+    let app = support::app_binary().unwrap_or_else(|e| panic!("{e}"));
+    let dataset = support::shared_dir().join("datasets").join("math500.jsonl");
+    assert!(dataset.is_file(), "dataset not found: {} (set THINKSCOPE_SHARED)", dataset.display());
+    let artifacts = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e");
+    std::fs::create_dir_all(&artifacts).expect("artifact dir");
+
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let (_xvfb, _driver, port) = start_driver(&tools, tmp.path()).unwrap_or_else(|e| panic!("{e}"));
+
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".into(), "wry".into());
+    caps.insert(
+        "tauri:options".into(),
+        serde_json::json!({ "application": app.display().to_string() }),
+    );
+    let client = ClientBuilder::native()
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .unwrap_or_else(|e| panic!("cannot open a WebDriver session on the app: {e}"));
+
+    let outcome = drive(&client, &dataset).await;
+    let shot = artifacts.join(if outcome.is_ok() { "window.png" } else { "failure.png" });
+    let saved = save_screenshot(&client, &shot).await;
+    // Ending the session closes the app; tauri-driver and Xvfb stop when their guards drop.
+    if let Err(e) = client.close().await {
+        eprintln!("closing the WebDriver session: {e}");
+    }
+    match (&outcome, &saved) {
+        (Ok(()), Ok(())) => println!("screenshot: {}", shot.display()),
+        (Ok(()), Err(e)) => panic!("screenshot not saved: {e}"),
+        (Err(e), _) => panic!("{e}\n(screenshot of the failure: {})", shot.display()),
+    }
+}
+
+/// Xvfb plus tauri-driver on free ports, with the app's library in `tmp`.
+fn start_driver(tools: &Tools, tmp: &Path) -> Result<(Guard, Guard, u16), String> {
+    let (xvfb, display) = support::start_xvfb(&tools.xvfb)?;
+    let port = support::free_port()?;
+    let native_port = (0..10)
+        .find_map(|_| support::free_port().ok().filter(|p| *p != port))
+        .ok_or("no second free port")?;
+    let xdg = tmp.join("xdg");
+    std::fs::create_dir_all(&xdg).map_err(|e| e.to_string())?;
+    let log = std::fs::File::create(tmp.join("tauri-driver.log")).map_err(|e| e.to_string())?;
+    let mut driver = Guard::spawn(
+        "tauri-driver",
+        Command::new(&tools.tauri_driver)
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .arg("--native-driver")
+            .arg(&tools.webkit_driver)
+            // The app inherits these through WebKitWebDriver.
+            .env("DISPLAY", format!(":{display}"))
+            .env("THINKSCOPE_DB", tmp.join("library.db"))
+            .env("XDG_DATA_HOME", &xdg)
+            .stdout(log.try_clone().map_err(|e| e.to_string())?)
+            .stderr(Stdio::from(log)),
+    )?;
+    support::wait_for_port(port, &mut driver, Duration::from_secs(20))?;
+    Ok((xvfb, driver, port))
+}
+
+async fn drive(c: &Client, dataset: &Path) -> Result<(), String> {
+    // Import through the dialog.
+    find(c, "#import-open").await?.click().await.map_err(err("open import dialog"))?;
+    let path_box = find(c, "#import-path").await?;
+    path_box.send_keys(&dataset.display().to_string()).await.map_err(err("type path"))?;
+    find(c, "#import-preview").await?.click().await.map_err(err("preview"))?;
+    find(c, ".mapping select").await?;
+    let preview = find(c, "table.preview").await?.text().await.map_err(err("preview text"))?;
+    expect(preview.contains("problem"), format!("preview lacks the `problem` column: {preview}"))?;
+    find(c, "#import-start").await?.click().await.map_err(err("start import"))?;
+    let report = find_within(c, "#import-done", IMPORT_TIMEOUT).await?;
+    let report = report.text().await.map_err(err("report text"))?;
+    expect(report.contains("Imported 500 rows"), format!("unexpected import report: {report}"))?;
+    find(c, "#import-open-dataset").await?.click().await.map_err(err("open dataset"))?;
+
+    // The dataset view: charts, then search with highlighted matches.
+    find(c, ".chart svg").await?;
+    let summary = find(c, ".summary").await?;
+    until("the table to load 500 samples", || async {
+        Ok(summary.text().await.map_err(err("summary"))? == "500 samples")
+    })
+    .await?;
+    let search = find(c, "#search").await?;
+    search.send_keys("prime").await.map_err(err("type search"))?;
+    until("search results", || async {
+        Ok(summary.text().await.map_err(err("summary"))?.contains("matches for “prime”"))
+    })
+    .await?;
+    let marked = find(c, ".sample-row mark").await?.text().await.map_err(err("mark text"))?;
+    expect(marked.eq_ignore_ascii_case("prime") || marked.to_lowercase().starts_with("prime"),
+        format!("highlighted `{marked}`, not `prime`"))?;
+
+    // Open the first result: the question renders with KaTeX.
+    find(c, ".sample-row").await?.click().await.map_err(err("open sample"))?;
+    find(c, ".detail .sample h2").await?;
+    let formulas = until_some("KaTeX output in the detail", || async {
+        let found = c.find_all(Locator::Css(".detail .md .katex")).await.map_err(err("find katex"))?;
+        Ok((!found.is_empty()).then_some(found.len()))
+    })
+    .await?;
+    let mathml = c.find_all(Locator::Css(".detail .katex-mathml")).await.map_err(err("mathml"))?;
+    expect(mathml.len() == formulas, format!("{formulas} formulas but {} MathML blocks", mathml.len()))?;
+    let raw = c
+        .find_all(Locator::Css(".detail .katex-error"))
+        .await
+        .map_err(err("katex errors"))?;
+    expect(raw.len() < formulas, "every formula failed to render".to_string())?;
+
+    // Keyboard from the search box: Escape closes the detail, Enter opens the selected row.
+    search.send_keys(&Key::Escape.to_string()).await.map_err(err("escape"))?;
+    until("the detail to close", || async {
+        Ok(c.find_all(Locator::Css(".detail")).await.map_err(err("detail"))?.is_empty())
+    })
+    .await?;
+    search.send_keys(&Key::Enter.to_string()).await.map_err(err("enter"))?;
+    find(c, ".detail .md .katex").await?;
+    Ok(())
+}
+
+fn err(what: &'static str) -> impl Fn(fantoccini::error::CmdError) -> String {
+    move |e| format!("{what}: {e}")
+}
+
+fn expect(ok: bool, message: String) -> Result<(), String> {
+    if ok { Ok(()) } else { Err(message) }
+}
+
+async fn find(c: &Client, css: &str) -> Result<Element, String> {
+    find_within(c, css, STEP_TIMEOUT).await
+}
+
+async fn find_within(c: &Client, css: &str, timeout: Duration) -> Result<Element, String> {
+    c.wait()
+        .at_most(timeout)
+        .for_element(Locator::Css(css))
+        .await
+        .map_err(|e| format!("`{css}` did not appear within {timeout:?}: {e}"))
+}
+
+/// Polls `check` until it yields a value or `STEP_TIMEOUT` passes.
+async fn until_some<T, F, Fut>(what: &str, mut check: F) -> Result<T, String>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>, String>>,
+{
+    let deadline = Instant::now() + STEP_TIMEOUT;
+    loop {
+        if let Some(value) = check().await? {
+            return Ok(value);
+        }
+        if Instant::now() > deadline {
+            return Err(format!("timed out waiting for {what}"));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn until<F, Fut>(what: &str, mut check: F) -> Result<(), String>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<bool, String>>,
+{
+    until_some(what, || {
+        let fut = check();
+        async move { Ok(fut.await?.then_some(())) }
+    })
+    .await
+}
+
+async fn save_screenshot(c: &Client, path: &PathBuf) -> Result<(), String> {
+    let png = c.screenshot().await.map_err(err("screenshot"))?;
+    expect(png.starts_with(b"\x89PNG"), "screenshot is not a PNG".into())?;
+    std::fs::write(path, png).map_err(|e| format!("{}: {e}", path.display()))
+}
