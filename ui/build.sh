@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the UI into ui/dist: the wasm app (cargo + wasm-bindgen) and the bundled KaTeX.
 # Needs: rustup target wasm32-unknown-unknown, wasm-bindgen-cli equal to the wasm-bindgen
-# in Cargo.lock, node + npm (KaTeX comes from ui/package-lock.json). wasm-opt is used when
-# present. Set PROFILE=release for an optimised build.
+# in Cargo.lock, node + npm (KaTeX comes from ui/package-lock.json). PROFILE=debug builds faster;
+# the default is release.
 set -euo pipefail
 
 ui="$(cd "$(dirname "$0")" && pwd)"
@@ -26,11 +26,8 @@ flag=()
 rm -rf "$dist/pkg"
 wasm-bindgen --target web --no-typescript --out-dir "$dist/pkg" \
   "$target_dir/wasm32-unknown-unknown/$profile/thinkscope_ui.wasm"
-if [[ "$profile" == release ]] && command -v wasm-opt >/dev/null; then
-  wasm-opt -Os --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-    --enable-mutable-globals --enable-reference-types \
-    "$dist/pkg/thinkscope_ui_bg.wasm" -o "$dist/pkg/thinkscope_ui_bg.wasm"
-fi
+# No wasm-opt: Debian's binaryen 108 predates the reference-types output of current rustc
+# and produces a module WebKit rejects ("Argument value did not match the reference type").
 
 if [[ ! -d "$ui/node_modules/katex" ]]; then
   (cd "$ui" && npm ci --no-audit --no-fund)
