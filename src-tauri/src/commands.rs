@@ -151,13 +151,14 @@ pub async fn sample_detail(state: State<'_, AppState>, id: String) -> Result<Sam
     state.store().sample(&id).await.map_err(api)
 }
 
-/// The domain bar chart (subjects when a dataset has no domains) and the trace-length histogram.
+/// The domain bar chart (subjects when a dataset has at most one domain) and the trace-length histogram.
 #[tauri::command]
 pub async fn dataset_charts(state: State<'_, AppState>, dataset_id: String) -> Result<DatasetCharts> {
     let store = state.store();
     let query = SampleQuery { dataset_id: Some(dataset_id.clone()), ..SampleQuery::default() };
     let facets = store.facets(&query).await.map_err(api)?;
-    let (title, counts) = if facets.domain.is_empty() && !facets.subject.is_empty() {
+    // A single domain ("math") says little: chart the subjects then, if there are any.
+    let (title, counts) = if facets.domain.len() < 2 && !facets.subject.is_empty() {
         ("Samples per subject", &facets.subject)
     } else {
         ("Samples per domain", &facets.domain)

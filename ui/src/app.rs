@@ -164,8 +164,10 @@ fn Header() -> impl IntoView {
                     on:click=move |_| ctx.page.set(Page::Browse(None))>"Samples"</button>
             </nav>
             <span class="spacer"></span>
-            <span class="library-path" title="Library file">
-                {move || ctx.library.get().map(|l| l.path).unwrap_or_default()}
+            // Right-to-left so a long path is clipped at its start; the inner span keeps
+            // the path itself left-to-right.
+            <span class="library-path" title=move || ctx.library.get().map(|l| l.path).unwrap_or_default()>
+                <span dir="ltr">{move || ctx.library.get().map(|l| l.path).unwrap_or_default()}</span>
             </span>
             <Show when=move || ctx.read_only()>
                 <span class="badge">"read-only"</span>

@@ -132,9 +132,10 @@ fn nice_width(raw: u64) -> u64 {
     }
 }
 
-/// Histogram of thinking-trace lengths, measured in `unit` (a tokenizer name or "characters").
+/// Histogram of lengths (thinking traces, or whatever the store measured), in `unit`
+/// (e.g. a tokenizer name or "characters"), which labels the x axis.
 pub fn length_histogram(values: &[u64], unit: &str) -> Result<String, PlotError> {
-    let title = "Thinking-trace length";
+    let title = "Length distribution";
     let bins = bins(values, HIST_BINS);
     render((WIDTH, 320), |root| {
         let (Some(first), Some(last)) = (bins.first(), bins.last()) else {
@@ -143,7 +144,7 @@ pub fn length_histogram(values: &[u64], unit: &str) -> Result<String, PlotError>
         let top = bins.iter().map(|b| b.count).max().unwrap_or(1);
         let mut chart = ChartBuilder::on(root)
             .caption(
-                format!("{title} ({} traces)", values.len()),
+                format!("{title} ({} samples)", values.len()),
                 (FONT, 16).into_font().color(&TEXT),
             )
             .margin(10)
@@ -206,10 +207,9 @@ mod tests {
         FacetCount { value: value.into(), count }
     }
 
-    fn filled_rects(svg: &str) -> usize {
-        // Bars are the only filled rectangles besides the white background.
-        svg.matches("<rect").filter(|_| true).count()
-            - svg.matches("fill=\"#FFFFFF\"").count().min(1)
+    /// Bars are the only shapes filled with the accent colour.
+    fn bars(svg: &str) -> usize {
+        svg.matches("fill=\"#3B6EA8\"").count()
     }
 
     #[test]
@@ -223,14 +223,14 @@ mod tests {
         for label in ["Algebra", "Number Theory", "Geometry", "Subjects", "120", "62", "41"] {
             assert!(svg.contains(label), "missing {label}");
         }
-        assert_eq!(svg.matches("fill=\"#3B6EA8\"").count(), 3);
+        assert_eq!(bars(&svg), 3);
     }
 
     #[test]
     fn bar_chart_folds_the_long_tail_into_other() {
         let counts: Vec<_> = (0..20).map(|i| facet(&format!("d{i:02}"), 100 - i)).collect();
         let svg = domain_bar_chart(&counts, "Domains").unwrap();
-        assert_eq!(svg.matches("fill=\"#3B6EA8\"").count(), MAX_BARS + 1);
+        assert_eq!(bars(&svg), MAX_BARS + 1);
         assert!(svg.contains("other (4 values)"));
         // 84 + 83 + 82 + 81: the folded counts are summed, not dropped.
         assert!(svg.contains("330"));
@@ -248,7 +248,7 @@ mod tests {
     fn empty_charts_say_no_data() {
         assert!(domain_bar_chart(&[], "Domains").unwrap().contains("Domains: no data"));
         assert!(length_histogram(&[], "characters").unwrap().contains("no data"));
-        assert_eq!(filled_rects(&length_histogram(&[], "x").unwrap()), 0);
+        assert_eq!(bars(&length_histogram(&[], "x").unwrap()), 0);
     }
 
     #[test]
@@ -277,8 +277,8 @@ mod tests {
         let svg = length_histogram(&values, "qwen2.5 tokens").unwrap();
         let nonempty = bins(&values, HIST_BINS).iter().filter(|b| b.count > 0).count();
         assert!(nonempty > 5);
-        assert_eq!(svg.matches("fill=\"#3B6EA8\"").count(), nonempty);
+        assert_eq!(bars(&svg), nonempty);
         assert!(svg.contains("length (qwen2.5 tokens)"));
-        assert!(svg.contains("1000 traces"));
+        assert!(svg.contains("1000 samples"));
     }
 }
