@@ -243,7 +243,7 @@ pub async fn import(
         }
         match item {
             Item::Sample(s) => {
-                if let Err(e) = tx.insert(&s).await {
+                if let Err(e) = tx.insert(*s).await {
                     failure = Some(e.into());
                     break;
                 }

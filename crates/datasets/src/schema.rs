@@ -260,7 +260,7 @@ pub(crate) fn to_sample(
     mapping: &[FieldMapping],
     schema: Option<&KnownSchema>,
 ) -> Result<NewSample, FieldError> {
-    let mut s = NewSample { original_json: Value::Object(row.clone()).to_string(), ..NewSample::default() };
+    let mut s = NewSample { original: row.clone(), ..NewSample::default() };
     let mut correct = None;
     for m in mapping {
         let v = row.get(&m.column).unwrap_or(&Value::Null);

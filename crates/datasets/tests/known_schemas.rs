@@ -26,6 +26,9 @@ async fn math500_fields_and_facets() {
     assert_eq!(s.row.domain.as_deref(), Some("math"));
     assert!(s.row.answer.is_some() && s.solution.is_some() && s.row.level.is_some());
     assert_eq!(s.original["unique_id"].as_str(), s.row.external_id.as_deref());
+    // Columns stored once (in canonical fields) come back into the source row verbatim.
+    let line = std::fs::read_to_string(shared("math500.jsonl")).unwrap().lines().next().unwrap().to_string();
+    assert_eq!(s.original, serde_json::from_str::<serde_json::Value>(&line).unwrap());
 
     let facets = store.facets(&SampleQuery { dataset_id: Some(r.dataset.id.clone()), ..Default::default() }).await.unwrap();
     let subject = |name: &str| facets.subject.iter().find(|f| f.value == name).map(|f| f.count);

@@ -10,6 +10,7 @@
 mod error;
 mod ids;
 mod open;
+mod original;
 mod query;
 mod search;
 mod write;

@@ -82,7 +82,12 @@ impl Store {
             .busy_timeout(Duration::from_secs(10));
         let mut options = check_options.clone();
         if !read_only {
-            options = options.journal_mode(SqliteJournalMode::Wal).synchronous(SqliteSynchronous::Normal);
+            // A 64 MB page cache (default 2 MB) keeps a large import's FTS segment merges
+            // in memory instead of re-reading them from the WAL.
+            options = options
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .pragma("cache_size", "-65536");
         }
         let open_error = |e: sqlx::Error| match &e {
             sqlx::Error::Database(db) if db.message().contains("not a database") => {

@@ -62,10 +62,16 @@ enum Bind {
 }
 
 /// FROM + WHERE of a sample query, with its bind values in order.
+///
+/// A search starts from the full-text index (`f`), limited to the dataset's rowid range,
+/// and joins the matching samples (`s`); FTS5 yields rowids in order, so a page in file
+/// order stops after `limit` matches instead of collecting them all.
 struct Selection {
-    from: String,
-    conditions: Vec<String>,
-    binds: Vec<Bind>,
+    search: bool,
+    /// Conditions on `f` (or on `s.rowid` without a search).
+    index_conditions: Vec<(String, Bind)>,
+    /// Conditions on other columns of `s`.
+    sample_conditions: Vec<(String, Bind)>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -90,19 +96,23 @@ impl Facet {
 }
 
 impl Selection {
+    /// `range`: the dataset's rowids, when the query names a dataset that has them.
     /// `except`: leave that facet's own filter out, so its counts show the alternatives.
-    fn new(q: &SampleQuery, terms: &[Term], except: Option<Facet>) -> Selection {
-        let mut sel = Selection { from: "samples s".into(), conditions: Vec::new(), binds: Vec::new() };
-        if !terms.is_empty() {
-            // A rowid set, not a join on `rank`: ranking every match of a common word
-            // costs seconds at 100K rows, and results are shown in file order anyway.
-            sel.condition(
-                "s.rowid IN (SELECT rowid FROM samples_fts WHERE samples_fts MATCH ?)",
-                Bind::Text(search::fts_query(terms)),
-            );
-        }
-        if let Some(ds) = &q.dataset_id {
-            sel.condition("s.dataset_id = ?", Bind::Text(ds.clone()));
+    fn new(q: &SampleQuery, terms: &[Term], range: Option<(i64, i64)>, except: Option<Facet>) -> Selection {
+        let mut sel = Selection { search: !terms.is_empty(), index_conditions: Vec::new(), sample_conditions: Vec::new() };
+        let rowid = if sel.search {
+            sel.index_conditions.push(("samples_fts MATCH ?".into(), Bind::Text(search::fts_query(terms))));
+            "f.rowid"
+        } else {
+            "s.rowid"
+        };
+        match (range, &q.dataset_id) {
+            (Some((lo, hi)), _) => {
+                sel.index_conditions.push((format!("{rowid} >= ?"), Bind::Int(lo)));
+                sel.index_conditions.push((format!("{rowid} <= ?"), Bind::Int(hi)));
+            }
+            (None, Some(ds)) => sel.sample_conditions.push(("s.dataset_id = ?".into(), Bind::Text(ds.clone()))),
+            (None, None) => {}
         }
         let SampleFilter { domain, subject, source, level, has_trace, min_thinking_tokens, max_thinking_tokens } =
             &q.filter;
@@ -113,40 +123,69 @@ impl Selection {
             (Facet::Level, level),
         ] {
             if let Some(v) = value.as_ref().filter(|_| except != Some(facet)) {
-                sel.condition(&format!("{} = ?", facet.column()), Bind::Text(v.clone()));
+                sel.sample_conditions.push((format!("{} = ?", facet.column()), Bind::Text(v.clone())));
             }
         }
         if let Some(h) = has_trace.filter(|_| except != Some(Facet::HasTrace)) {
-            sel.condition("s.has_trace = ?", Bind::Int(h as i64));
+            sel.sample_conditions.push(("s.has_trace = ?".into(), Bind::Int(h as i64)));
         }
         if let Some(min) = min_thinking_tokens {
-            sel.condition("s.thinking_tokens >= ?", Bind::Int(*min as i64));
+            sel.sample_conditions.push(("s.thinking_tokens >= ?".into(), Bind::Int(*min as i64)));
         }
         if let Some(max) = max_thinking_tokens {
-            sel.condition("s.thinking_tokens <= ?", Bind::Int(*max as i64));
+            sel.sample_conditions.push(("s.thinking_tokens <= ?".into(), Bind::Int(*max as i64)));
         }
         sel
     }
 
-    fn condition(&mut self, sql: &str, bind: Bind) {
-        self.conditions.push(sql.to_string());
-        self.binds.push(bind);
+    /// Whether the rows are exactly the dataset's rowid range (no search, no filter).
+    fn is_plain_range(&self) -> bool {
+        !self.search && self.sample_conditions.is_empty() && !self.index_conditions.is_empty()
+    }
+
+    fn conditions(&self, with_samples: bool) -> impl Iterator<Item = &(String, Bind)> {
+        self.index_conditions.iter().chain(self.sample_conditions.iter().filter(move |_| with_samples))
     }
 
     fn sql(&self, select: &str, tail: &str) -> String {
-        let mut sql = format!("SELECT {select} FROM {}", self.from);
-        if !self.conditions.is_empty() {
+        let from = if self.search {
+            // CROSS JOIN keeps the index as the outer loop.
+            "samples_fts f CROSS JOIN samples s ON s.rowid = f.rowid"
+        } else {
+            "samples s"
+        };
+        self.build(select, from, true, tail)
+    }
+
+    /// COUNT(*) of the rows, and whether it binds the sample conditions: a search
+    /// without other filters never touches `samples`.
+    fn count_sql(&self) -> (String, bool) {
+        if self.search && self.sample_conditions.is_empty() {
+            (self.build("COUNT(*)", "samples_fts f", false, ""), false)
+        } else {
+            (self.sql("COUNT(*)", ""), true)
+        }
+    }
+
+    fn build(&self, select: &str, from: &str, with_samples: bool, tail: &str) -> String {
+        let conditions: Vec<&str> = self.conditions(with_samples).map(|(c, _)| c.as_str()).collect();
+        let mut sql = format!("SELECT {select} FROM {from}");
+        if !conditions.is_empty() {
             sql.push_str(" WHERE ");
-            sql.push_str(&self.conditions.join(" AND "));
+            sql.push_str(&conditions.join(" AND "));
         }
         sql.push(' ');
         sql.push_str(tail);
         sql
     }
 
-    fn query<'q>(&self, sql: String) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
+    fn has_conditions(&self) -> bool {
+        !self.index_conditions.is_empty() || !self.sample_conditions.is_empty()
+    }
+
+    fn query<'q>(&self, sql: String, with_samples: bool) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
         let mut query = sqlx::query(AssertSqlSafe(sql));
-        for b in &self.binds {
+        for (_, b) in self.conditions(with_samples) {
             query = match b {
                 Bind::Text(t) => query.bind(t.clone()),
                 Bind::Int(i) => query.bind(*i),
@@ -198,60 +237,114 @@ impl Store {
         rows.first().map(dataset_from_row).ok_or_else(|| StoreError::UnknownDataset(id_or_name.to_string()))
     }
 
+    /// First and last rowid of a dataset's samples (None for an unknown or empty dataset).
+    async fn rowid_range(&self, q: &SampleQuery) -> Result<Option<(i64, i64)>, StoreError> {
+        let Some(id) = &q.dataset_id else { return Ok(None) };
+        let row: Option<(Option<i64>, Option<i64>)> =
+            sqlx::query_as("SELECT first_rowid, last_rowid FROM datasets WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(match row {
+            Some((Some(lo), Some(hi))) => Some((lo, hi)),
+            _ => None,
+        })
+    }
+
     /// One page of samples matching the query, with search snippets.
     pub async fn samples(&self, q: &SampleQuery) -> Result<SamplePage, StoreError> {
         let terms = search_terms(q);
-        let sel = Selection::new(q, &terms, None);
-        let total: i64 = sel
-            .query(sel.sql("COUNT(*)", ""))
-            .fetch_one(&self.pool)
-            .await
-            .map_err(|e| bad_search(q, e))?
-            .get(0);
+        let range = self.rowid_range(q).await?;
+        let sel = Selection::new(q, &terms, range, None);
+        match range {
+            Some((lo, hi)) if sel.is_plain_range() => {
+                // Rowids are consecutive: the count is known, and in file order a page
+                // starts at a rowid instead of skipping `offset` rows.
+                let total = (hi - lo + 1) as u64;
+                if q.sort == SampleSort::Default {
+                    let from = Selection::new(q, &terms, Some((lo + q.offset as i64, hi)), None);
+                    return self.page(q, &from, &terms, total, 0).await;
+                }
+                self.page(q, &sel, &terms, total, q.offset).await
+            }
+            _ => {
+                let (sql, with_samples) = sel.count_sql();
+                let total: i64 =
+                    sel.query(sql, with_samples).fetch_one(&self.pool).await.map_err(|e| bad_search(q, e))?.get(0);
+                self.page(q, &sel, &terms, total as u64, q.offset).await
+            }
+        }
+    }
+
+    async fn page(&self, q: &SampleQuery, sel: &Selection, terms: &[Term], total: u64, offset: u64) -> Result<SamplePage, StoreError> {
         let order = match q.sort {
             SampleSort::LengthAsc => "ORDER BY s.thinking_tokens IS NULL, s.thinking_tokens, s.length_chars, s.rowid",
             SampleSort::LengthDesc => "ORDER BY s.thinking_tokens IS NULL, s.thinking_tokens DESC, s.length_chars DESC, s.rowid",
-            SampleSort::Default => "ORDER BY s.dataset_id, s.row_index",
+            SampleSort::Default if sel.search => "ORDER BY f.rowid",
+            SampleSort::Default => "ORDER BY s.rowid",
         };
-        let sql = sel.sql(ROW_COLUMNS, &format!("{order} LIMIT {} OFFSET {}", q.limit, q.offset));
-        let rows = sel.query(sql).fetch_all(&self.pool).await.map_err(|e| bad_search(q, e))?;
+        let sql = sel.sql(ROW_COLUMNS, &format!("{order} LIMIT {} OFFSET {offset}", q.limit));
+        let rows = sel.query(sql, true).fetch_all(&self.pool).await.map_err(|e| bad_search(q, e))?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             let mut sample = sample_from_row(r)?;
             if !terms.is_empty() {
-                sample.snippet = search::snippet(&sample.question, &terms, SNIPPET_WIDTH)
-                    .or_else(|| search::snippet(r.get::<Option<&str>, _>("solution").unwrap_or(""), &terms, SNIPPET_WIDTH));
-                if sample.snippet.is_none() {
-                    sample.snippet = self.trace_snippet(&sample.id, &terms).await?;
-                }
+                sample.snippet = search::snippet(&sample.question, terms, SNIPPET_WIDTH)
+                    .or_else(|| search::snippet(r.get::<Option<&str>, _>("solution").unwrap_or(""), terms, SNIPPET_WIDTH));
             }
             out.push(sample);
         }
-        Ok(SamplePage { total: total as u64, rows: out })
+        if !terms.is_empty() {
+            self.trace_snippets(&mut out, terms).await?;
+        }
+        Ok(SamplePage { total, rows: out })
     }
 
-    async fn trace_snippet(&self, sample_id: &str, terms: &[Term]) -> Result<Option<thinkscope_protocol::Highlighted>, StoreError> {
-        let texts: Vec<String> = sqlx::query_scalar("SELECT text FROM traces WHERE sample_id = ? ORDER BY position")
-            .bind(sample_id)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(texts.iter().find_map(|t| search::snippet(t, terms, SNIPPET_WIDTH)))
+    /// Snippets from the traces for the rows whose question and solution did not match,
+    /// in one query for the page.
+    async fn trace_snippets(&self, rows: &mut [SampleRow], terms: &[Term]) -> Result<(), StoreError> {
+        let missing: Vec<&str> = rows.iter().filter(|r| r.snippet.is_none()).map(|r| r.id.as_str()).collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "SELECT sample_id, text FROM traces WHERE sample_id IN ({}) ORDER BY sample_id, position",
+            vec!["?"; missing.len()].join(", ")
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for id in &missing {
+            query = query.bind(id.to_string());
+        }
+        let mut found: BTreeMap<String, thinkscope_protocol::Highlighted> = BTreeMap::new();
+        for t in query.fetch_all(&self.pool).await? {
+            let id: String = t.get("sample_id");
+            if !found.contains_key(&id) {
+                if let Some(snippet) = search::snippet(t.get::<&str, _>("text"), terms, SNIPPET_WIDTH) {
+                    found.insert(id, snippet);
+                }
+            }
+        }
+        for r in rows.iter_mut().filter(|r| r.snippet.is_none()) {
+            r.snippet = found.remove(&r.id);
+        }
+        Ok(())
     }
 
     /// Counts per facet value among the rows the query matches. Each facet ignores its
     /// own filter, so the user sees what else they could pick.
     pub async fn facets(&self, q: &SampleQuery) -> Result<Facets, StoreError> {
         let terms = search_terms(q);
+        let range = self.rowid_range(q).await?;
         let count = |facet: Facet| {
-            let sel = Selection::new(q, &terms, Some(facet));
+            let sel = Selection::new(q, &terms, range, Some(facet));
             let col = facet.column();
             let sql = sel.sql(
                 &format!("CAST({col} AS TEXT) AS value, COUNT(*) AS n"),
                 &format!("AND {col} IS NOT NULL GROUP BY {col} ORDER BY n DESC, value")
-                    .replacen("AND", if sel.conditions.is_empty() { "WHERE" } else { "AND" }, 1),
+                    .replacen("AND", if sel.has_conditions() { "AND" } else { "WHERE" }, 1),
             );
             async move {
-                let rows = sel.query(sql).fetch_all(&self.pool).await.map_err(|e| bad_search(q, e))?;
+                let rows = sel.query(sql, true).fetch_all(&self.pool).await.map_err(|e| bad_search(q, e))?;
                 Ok::<_, StoreError>(
                     rows.iter()
                         .map(|r| FacetCount { value: r.get("value"), count: r.get::<i64, _>("n") as u64 })
@@ -263,9 +356,9 @@ impl Store {
         for f in &mut has_trace {
             f.value = if f.value == "1" { "true".into() } else { "false".into() };
         }
-        let sel = Selection::new(q, &terms, None);
+        let sel = Selection::new(q, &terms, range, None);
         let range = sel
-            .query(sel.sql("MIN(s.thinking_tokens), MAX(s.thinking_tokens)", ""))
+            .query(sel.sql("MIN(s.thinking_tokens), MAX(s.thinking_tokens)", ""), true)
             .fetch_one(&self.pool)
             .await
             .map_err(|e| bad_search(q, e))?;
@@ -304,7 +397,8 @@ impl Store {
         let resolved = self.resolve_sample_id(id_or_prefix).await?;
         let id = resolved.as_str();
         let r = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {ROW_COLUMNS}, s.correct_choice, s.tests, s.entry_point, s.grades, s.original, d.name AS dataset_name \
+            "SELECT {ROW_COLUMNS}, s.correct_choice, s.tests, s.entry_point, s.grades, s.original, s.original_refs, \
+                 d.name AS dataset_name \
              FROM samples s JOIN datasets d ON d.id = s.dataset_id WHERE s.id = ?"
         )))
         .bind(id)
@@ -322,7 +416,12 @@ impl Store {
             .transpose()
             .map_err(corrupt("grades"))?
             .unwrap_or_default();
-        let original = serde_json::from_str(r.get::<&str, _>("original")).map_err(corrupt("original"))?;
+        let mut original = serde_json::from_str(r.get::<&str, _>("original")).map_err(corrupt("original"))?;
+        let refs: Option<BTreeMap<String, String>> = r
+            .get::<Option<String>, _>("original_refs")
+            .map(|refs| serde_json::from_str(&refs))
+            .transpose()
+            .map_err(corrupt("original_refs"))?;
 
         let counts = sqlx::query(
             "SELECT c.field, t.name, c.tokens FROM token_counts c JOIN tokenizers t ON t.id = c.tokenizer_id \
@@ -349,7 +448,17 @@ impl Store {
                 text: t.get("text"),
                 tokens: token_counts.remove(&format!("trace:{}", t.get::<i64, _>("position"))).unwrap_or_default(),
             })
-            .collect();
+            .collect::<Vec<Trace>>();
+        if let Some(refs) = refs {
+            let solution: Option<String> = r.get("solution");
+            crate::original::restore(&mut original, &refs, |field| match field {
+                "question" => Some(row.question.clone()),
+                "answer" => row.answer.clone(),
+                "solution" => solution.clone(),
+                _ => field.strip_prefix("trace:")?.parse::<usize>().ok().and_then(|i| traces.get(i)).map(|t| t.text.clone()),
+            })
+            .map_err(|detail| StoreError::Corrupt { sample: id.to_string(), field: "original_refs", detail })?;
+        }
         Ok(SampleDetail {
             dataset_name: r.get("dataset_name"),
             solution: r.get("solution"),

@@ -72,21 +72,33 @@ fn match_at(text: &str, at: usize, term: &Term) -> Option<usize> {
     Some(end)
 }
 
-/// All matches of any term, sorted and non-overlapping.
-pub(crate) fn find_matches(text: &str, terms: &[Term]) -> Vec<[usize; 2]> {
-    let mut marks = Vec::new();
+/// Matches of any term, in order and non-overlapping, found lazily: a snippet needs the
+/// first one and those in its window, not a scan of a whole 6 KB trace.
+fn matches<'a>(text: &'a str, terms: &'a [Term]) -> impl Iterator<Item = [usize; 2]> + 'a {
+    let mut chars = text.char_indices().peekable();
     let mut prev_alnum = false;
-    let mut skip_until = 0;
-    for (i, c) in text.char_indices() {
-        if i >= skip_until && !prev_alnum && c.is_alphanumeric() {
+    std::iter::from_fn(move || {
+        while let Some((i, c)) = chars.next() {
+            let word_start = !prev_alnum && c.is_alphanumeric();
+            prev_alnum = c.is_alphanumeric();
+            if !word_start {
+                continue;
+            }
             if let Some(end) = terms.iter().filter_map(|t| match_at(text, i, t)).max() {
-                marks.push([i, end]);
-                skip_until = end;
+                while let Some((_, c)) = chars.next_if(|(j, _)| *j < end) {
+                    prev_alnum = c.is_alphanumeric();
+                }
+                return Some([i, end]);
             }
         }
-        prev_alnum = c.is_alphanumeric();
-    }
-    marks
+        None
+    })
+}
+
+/// All matches of any term, sorted and non-overlapping.
+#[cfg(test)]
+fn find_matches(text: &str, terms: &[Term]) -> Vec<[usize; 2]> {
+    matches(text, terms).collect()
 }
 
 fn floor_char_boundary(text: &str, mut i: usize) -> usize {
@@ -99,16 +111,15 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
 /// A window of about `width` bytes around the first match, with its marks, or `None`
 /// when no term occurs in `text`.
 pub(crate) fn snippet(text: &str, terms: &[Term], width: usize) -> Option<Highlighted> {
-    let marks = find_matches(text, terms);
-    let first = marks.first()?[0];
-    let start = floor_char_boundary(text, first.saturating_sub(width / 4));
+    let mut found = matches(text, terms);
+    let first = found.next()?;
+    let start = floor_char_boundary(text, first[0].saturating_sub(width / 4));
     let end = floor_char_boundary(text, (start + width).min(text.len()));
     let lead = if start > 0 { "…" } else { "" };
     let tail = if end < text.len() { "…" } else { "" };
     let shift = lead.len() as isize - start as isize;
-    let marks = marks
-        .into_iter()
-        .filter(|m| m[0] >= start && m[1] <= end)
+    let marks = std::iter::once(first)
+        .chain(found.take_while(|m| m[1] <= end))
         .map(|m| [(m[0] as isize + shift) as usize, (m[1] as isize + shift) as usize])
         .collect();
     Some(Highlighted { text: format!("{lead}{}{tail}", &text[start..end]), marks })

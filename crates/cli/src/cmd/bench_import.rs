@@ -103,16 +103,22 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1e3
 }
 
-/// Common, mid and rare words, two-word queries and prefixes: what people type.
-fn queries(words: &[String]) -> Vec<String> {
+const QUERY_KINDS: [&str; 5] = ["common word", "mid word", "rare word", "two words", "3-letter prefix"];
+
+/// Common, mid and rare words, two-word queries and prefixes: what people type. Each
+/// query comes with its index into `QUERY_KINDS`.
+fn queries(words: &[String]) -> Vec<(usize, String)> {
     let mut rng = Rng(42);
     (0..100)
-        .map(|i| match i % 5 {
-            0 => words[rng.below(27)].clone(),
-            1 => words[100 + rng.below(1_000)].clone(),
-            2 => words[5_000 + rng.below(25_000)].clone(),
-            3 => format!("{} {}", words[rng.below(200)], words[200 + rng.below(2_000)]),
-            _ => format!("{}*", &words[300 + rng.below(3_000)][..3]),
+        .map(|i| {
+            let q = match i % 5 {
+                0 => words[rng.below(27)].clone(),
+                1 => words[100 + rng.below(1_000)].clone(),
+                2 => words[5_000 + rng.below(25_000)].clone(),
+                3 => format!("{} {}", words[rng.below(200)], words[200 + rng.below(2_000)]),
+                _ => format!("{}*", &words[300 + rng.below(3_000)][..3]),
+            };
+            (i % 5, q)
         })
         .collect()
 }
@@ -147,15 +153,20 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     println!("import: {} rows, {mb:.1} MB in {secs:.2} s = {:.1} MB/s ({:.0} rows/s)", report.dataset.rows, mb / secs, report.dataset.rows as f64 / secs);
 
     let dataset_id = Some(report.dataset.id.clone());
-    let mut search_times = Vec::new();
+    let mut timed = Vec::new();
     let mut hits = 0u64;
-    for q in queries(&words) {
-        let query = SampleQuery { dataset_id: dataset_id.clone(), search: Some(q), limit: 50, ..SampleQuery::default() };
+    let mut by_kind = vec![Vec::new(); QUERY_KINDS.len()];
+    for (kind, q) in queries(&words) {
+        let query =
+            SampleQuery { dataset_id: dataset_id.clone(), search: Some(q.clone()), limit: 50, ..SampleQuery::default() };
         let t = Instant::now();
-        hits += store.samples(&query).await?.total;
-        search_times.push(t.elapsed());
+        let total = store.samples(&query).await?.total;
+        by_kind[kind].push(t.elapsed());
+        timed.push((t.elapsed(), q, total));
+        hits += total;
     }
-    search_times.sort();
+    timed.sort_by_key(|(t, ..)| *t);
+    let search_times: Vec<Duration> = timed.iter().map(|(t, ..)| *t).collect();
     println!(
         "search (100 queries, page of 50 with total count and snippets): p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms; {:.0} matches/query on average",
         percentile(&search_times, 0.5),
@@ -163,6 +174,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         percentile(&search_times, 1.0),
         hits as f64 / 100.0
     );
+    let slowest: Vec<String> =
+        timed.iter().rev().take(5).map(|(t, q, n)| format!("“{q}” {:.1} ms ({n} matches)", t.as_secs_f64() * 1e3)).collect();
+    println!("slowest searches: {}", slowest.join(", "));
+    for (kind, times) in QUERY_KINDS.iter().zip(&mut by_kind) {
+        times.sort();
+        println!("  {kind:<16} p50 {:.1} ms, max {:.1} ms", percentile(times, 0.5), percentile(times, 1.0));
+    }
 
     let mut rng = Rng(7);
     let mut page_times = Vec::new();
