@@ -1,7 +1,8 @@
 //! Device and dtype selection. GPUs are behind the `cuda` / `metal` cargo features.
 
 use crate::error::{EngineError, Result};
-use candle_core::{DType, Device};
+pub use candle_core::DType;
+use candle_core::Device;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DeviceKind {

@@ -1,6 +1,6 @@
 //! The one interface the decode loop needs from a model.
 
-use crate::error::Result;
+use crate::error::{EngineError, Result};
 
 /// Forward passes counted by a model, so callers can prove nothing was encoded twice.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -34,4 +34,25 @@ pub trait LanguageModel {
     fn device_label(&self) -> String;
     /// Its weights' dtype, e.g. `f32`, `bf16`, `q8_0`.
     fn dtype_label(&self) -> String;
+}
+
+/// Checks a `forward` call against a model's cache and shape; `Ok(true)` when `pos == 0`
+/// asks for a fresh cache.
+pub(crate) fn check_forward(tokens: &[u32], pos: usize, cached: usize, context: usize, vocab: usize) -> Result<bool> {
+    if tokens.is_empty() {
+        return Err(EngineError::Invalid("forward needs at least one token".into()));
+    }
+    if pos != 0 && pos != cached {
+        return Err(EngineError::Invalid(format!("position {pos} does not follow the {cached} cached positions")));
+    }
+    if pos + tokens.len() > context {
+        return Err(EngineError::Invalid(format!(
+            "{} positions exceed the context length {context}",
+            pos + tokens.len()
+        )));
+    }
+    if let Some(&bad) = tokens.iter().find(|&&id| id as usize >= vocab) {
+        return Err(EngineError::Invalid(format!("token id {bad} is outside the vocabulary ({vocab})")));
+    }
+    Ok(pos == 0)
 }

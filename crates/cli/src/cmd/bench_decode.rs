@@ -5,13 +5,12 @@ use anyhow::{bail, Context};
 use serde_json::json;
 use std::path::PathBuf;
 use std::time::Instant;
-use thinkscope_engine::device::{dtype_label, parse_dtype, DeviceKind};
 use thinkscope_engine::generation::{
     BudgetForcing, GenerationReport, InsertionKind, SamplingParams, ThinkingPolicy,
 };
 use thinkscope_engine::template::ThinkingMarkers;
 use thinkscope_engine::tokenizer::{Codec, HfTokenizer};
-use thinkscope_engine::{generate, random, CancelToken, ForwardStats, LanguageModel, LoadOptions, Request};
+use thinkscope_engine::{generate, random, CancelToken, ForwardStats, LanguageModel, Request};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -21,8 +20,6 @@ pub struct Args {
     /// Use random weights of this shape instead: qwen2.5-0.5b, tiny-qwen2, tiny-qwen3, tiny-llama.
     #[arg(long)]
     random: Option<String>,
-    #[arg(long)]
-    tokenizer: Option<PathBuf>,
     #[arg(long, default_value_t = 128)]
     prompt_tokens: usize,
     /// Tokens after the prompt in each run.
@@ -34,10 +31,8 @@ pub struct Args {
     /// Runs of each kind (interleaved); medians are reported.
     #[arg(long, default_value_t = 3)]
     repeats: usize,
-    #[arg(long, default_value = "cpu")]
-    device: DeviceKind,
-    #[arg(long, default_value = "f32")]
-    dtype: String,
+    #[command(flatten)]
+    model_args: super::ModelArgs,
     #[arg(long)]
     json: bool,
 }
@@ -97,19 +92,17 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 }
 
 fn bench(args: Args) -> anyhow::Result<()> {
-    let dtype = parse_dtype(&args.dtype)?;
+    let options = args.model_args.load_options()?;
     let (mut model, codec, name): (Box<dyn LanguageModel + Send>, HfTokenizer, String) =
         match (&args.model, &args.random) {
             (Some(path), _) => {
-                let options =
-                    LoadOptions { device: args.device, dtype: Some(dtype), tokenizer: args.tokenizer.clone() };
                 let loaded = thinkscope_engine::load(path, &options)?;
                 (loaded.model, loaded.tokenizer, path.display().to_string())
             }
             (None, Some(shape)) => {
                 let cfg = random::preset(shape)?;
-                let device = args.device.open()?;
-                let model = random::random_model(&cfg, 0, &device, dtype)?;
+                let device = options.device.open()?;
+                let model = random::random_model(&cfg, 0, &device, args.model_args.dtype()?)?;
                 let codec = HfTokenizer::new(random::byte_tokenizer()?);
                 (Box::new(model), codec, format!("random {shape} ({} parameters)", cfg.parameter_count()))
             }
@@ -197,7 +190,7 @@ fn bench(args: Args) -> anyhow::Result<()> {
         + f.report.insertions.iter().map(|i| (prompt + i.token_index) as u64).sum::<u64>();
     if args.json {
         let summary = json!({
-            "model": name, "device": p.report.device, "dtype": dtype_label(dtype),
+            "model": name, "device": p.report.device, "dtype": p.report.dtype,
             "prompt_tokens": prompt, "tokens": length,
             "prefill_tokens_per_s": prefill_rate, "decode_tokens_per_s": decode_rate,
             "unforced": { "forward_tokens": p.forward.tokens, "forward_passes": p.forward.calls, "wall_s": plain_wall },

@@ -4,13 +4,12 @@ use anyhow::{bail, Context};
 use clap::ValueEnum;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
-use thinkscope_engine::device::{parse_dtype, DeviceKind};
 use thinkscope_engine::generation::{
     BudgetForcing, GenerationReport, InsertionKind, PromptCondition, SamplingParams, ShiftedWindow,
     ThinkingPolicy,
 };
 use thinkscope_engine::template::TemplateKind;
-use thinkscope_engine::{CancelToken, Event, GenerationSpec, LoadOptions};
+use thinkscope_engine::{CancelToken, Event, GenerationSpec};
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum Policy {
@@ -24,9 +23,6 @@ pub struct Args {
     /// A Hugging Face model directory or a .gguf file.
     #[arg(long)]
     model: PathBuf,
-    /// tokenizer.json to use (GGUF files need the original model's).
-    #[arg(long)]
-    tokenizer: Option<PathBuf>,
     /// auto (the model's chat_template), s1, z1, r1 or qwen3.
     #[arg(long, default_value = "auto")]
     template: TemplateKind,
@@ -86,11 +82,8 @@ pub struct Args {
     /// Stop once the text contains this (repeatable).
     #[arg(long)]
     stop: Vec<String>,
-    #[arg(long, default_value = "cpu")]
-    device: DeviceKind,
-    /// f32, bf16 or f16 (safetensors models).
-    #[arg(long, default_value = "f32")]
-    dtype: String,
+    #[command(flatten)]
+    model_args: super::ModelArgs,
     /// Print one JSON object instead of streaming text.
     #[arg(long)]
     json: bool,
@@ -189,12 +182,16 @@ fn parse_condition(s: Option<&str>) -> anyhow::Result<PromptCondition> {
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let spec = args.spec()?;
-    let options = LoadOptions {
-        device: args.device,
-        dtype: Some(parse_dtype(&args.dtype)?),
-        tokenizer: args.tokenizer.clone(),
-    };
+    let options = args.model_args.load_options()?;
     let (model_path, json) = (args.model.clone(), args.json);
+    // Ctrl-C stops at the next step; the partial generation is still reported.
+    let cancel = CancelToken::default();
+    let on_ctrl_c = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_ctrl_c.cancel();
+        }
+    });
     let report = tokio::task::spawn_blocking(move || -> anyhow::Result<GenerationReport> {
         let mut model = thinkscope_engine::load(&model_path, &options)?;
         let color = std::io::stdout().is_terminal();
@@ -222,7 +219,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             };
             let _ = out.flush();
         };
-        Ok(model.generate(&spec, &CancelToken::default(), &mut stream)?)
+        Ok(model.generate(&spec, &cancel, &mut stream)?)
     })
     .await??;
     if json {

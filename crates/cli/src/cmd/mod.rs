@@ -12,7 +12,32 @@ pub mod show;
 pub mod tokens;
 
 use std::path::PathBuf;
+use thinkscope_engine::device::{parse_dtype, DType, DeviceKind};
+use thinkscope_engine::LoadOptions;
 use thinkscope_store::{OpenMode, Store};
+
+/// Where and how a model runs, for the commands that load one.
+#[derive(clap::Args)]
+pub struct ModelArgs {
+    /// tokenizer.json to use (GGUF files need the original model's).
+    #[arg(long)]
+    pub tokenizer: Option<PathBuf>,
+    #[arg(long, default_value = "cpu")]
+    pub device: DeviceKind,
+    /// f32, bf16 or f16 (safetensors models).
+    #[arg(long, default_value = "f32")]
+    pub dtype: String,
+}
+
+impl ModelArgs {
+    pub fn dtype(&self) -> anyhow::Result<DType> {
+        Ok(parse_dtype(&self.dtype)?)
+    }
+
+    pub fn load_options(&self) -> anyhow::Result<LoadOptions> {
+        Ok(LoadOptions { device: self.device, dtype: Some(self.dtype()?), tokenizer: self.tokenizer.clone() })
+    }
+}
 
 /// Flags every library command shares.
 pub struct Ctx {

@@ -1,7 +1,7 @@
 //! Quantized GGUF models (as llama.cpp writes them) through candle-transformers.
 
 use crate::error::{EngineError, Result};
-use crate::lm::{ForwardStats, LanguageModel};
+use crate::lm::{check_forward, ForwardStats, LanguageModel};
 use candle_core::quantized::gguf_file::Content;
 use candle_core::{Device, Tensor};
 use candle_transformers::models::{quantized_llama, quantized_qwen2, quantized_qwen3};
@@ -105,29 +105,9 @@ impl GgufModel {
 
 impl LanguageModel for GgufModel {
     fn forward(&mut self, tokens: &[u32], pos: usize) -> Result<Vec<f32>> {
-        if tokens.is_empty() {
-            return Err(EngineError::Invalid("forward needs at least one token".into()));
-        }
-        if pos == 0 {
+        let (context, vocab) = (self.header.context_length, self.header.vocab_size);
+        if check_forward(tokens, pos, self.cached, context, vocab)? {
             self.reset();
-        } else if pos != self.cached {
-            return Err(EngineError::Invalid(format!(
-                "position {pos} does not follow the {} cached positions",
-                self.cached
-            )));
-        }
-        if pos + tokens.len() > self.header.context_length {
-            return Err(EngineError::Invalid(format!(
-                "{} positions exceed the context length {}",
-                pos + tokens.len(),
-                self.header.context_length
-            )));
-        }
-        if let Some(&bad) = tokens.iter().find(|&&id| id as usize >= self.header.vocab_size) {
-            return Err(EngineError::Invalid(format!(
-                "token id {bad} is outside the vocabulary ({})",
-                self.header.vocab_size
-            )));
         }
         self.stats.record(tokens.len());
         let input = Tensor::new(tokens, &self.device)?.unsqueeze(0)?;

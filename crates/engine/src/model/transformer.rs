@@ -2,7 +2,7 @@
 //! transformers exactly (rope scaling, tied embeddings, biases, Qwen3's q/k norms).
 
 use crate::error::{EngineError, Result};
-use crate::lm::{ForwardStats, LanguageModel};
+use crate::lm::{check_forward, ForwardStats, LanguageModel};
 use crate::model::config::ModelConfig;
 use crate::model::rope::Rope;
 use candle_core::{DType, Device, Module, Tensor};
@@ -213,29 +213,9 @@ fn causal_mask(t: usize, pos: usize, device: &Device) -> candle_core::Result<Ten
 
 impl LanguageModel for Transformer {
     fn forward(&mut self, tokens: &[u32], pos: usize) -> Result<Vec<f32>> {
-        if tokens.is_empty() {
-            return Err(EngineError::Invalid("forward needs at least one token".into()));
-        }
-        if pos == 0 {
+        let (context, vocab) = (self.cfg.max_position_embeddings, self.cfg.vocab_size);
+        if check_forward(tokens, pos, self.cached, context, vocab)? {
             self.reset();
-        } else if pos != self.cached {
-            return Err(EngineError::Invalid(format!(
-                "position {pos} does not follow the {} cached positions",
-                self.cached
-            )));
-        }
-        if pos + tokens.len() > self.cfg.max_position_embeddings {
-            return Err(EngineError::Invalid(format!(
-                "{} positions exceed the context length {}",
-                pos + tokens.len(),
-                self.cfg.max_position_embeddings
-            )));
-        }
-        if let Some(&bad) = tokens.iter().find(|&&id| id as usize >= self.cfg.vocab_size) {
-            return Err(EngineError::Invalid(format!(
-                "token id {bad} is outside the vocabulary ({})",
-                self.cfg.vocab_size
-            )));
         }
         self.stats.record(tokens.len());
         let logits = self.forward_logits(tokens, pos)?;
