@@ -40,7 +40,8 @@ CREATE VIRTUAL TABLE samples_fts USING fts5(
     question, solution, traces,
     content = '',
     tokenize = 'unicode61 remove_diacritics 2',
-    prefix = '3'
+    prefix = '3',
+    columnsize = 0
 );
 INSERT INTO samples_fts (samples_fts, rank) VALUES ('hashsize', 33554432);
 INSERT INTO samples_fts (rowid, question, solution, traces)

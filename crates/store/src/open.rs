@@ -80,7 +80,8 @@ impl Store {
             .create_if_missing(!read_only)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let mut options = check_options.clone();
+        // Reads map the file instead of copying every page through read() calls.
+        let mut options = check_options.clone().pragma("mmap_size", "4294967296");
         if !read_only {
             // A 64 MB page cache (default 2 MB) keeps a large import's FTS segment merges
             // in memory instead of re-reading them from the WAL.

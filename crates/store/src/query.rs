@@ -268,10 +268,15 @@ impl Store {
                 self.page(q, &sel, &terms, total, q.offset).await
             }
             _ => {
+                // The count and the page run on two connections at once: for a common
+                // word the count reads the whole posting list, the page stops early.
                 let (sql, with_samples) = sel.count_sql();
-                let total: i64 =
-                    sel.query(sql, with_samples).fetch_one(&self.pool).await.map_err(|e| bad_search(q, e))?.get(0);
-                self.page(q, &sel, &terms, total as u64, q.offset).await
+                let count = async {
+                    let row = sel.query(sql, with_samples).fetch_one(&self.pool).await.map_err(|e| bad_search(q, e))?;
+                    Ok::<_, StoreError>(row.get::<i64, _>(0) as u64)
+                };
+                let (total, page) = tokio::try_join!(count, self.page(q, &sel, &terms, 0, q.offset))?;
+                Ok(SamplePage { total, ..page })
             }
         }
     }
