@@ -35,6 +35,9 @@ ALTER TABLE traces_by_rowid RENAME TO traces;
 -- like `qui*` merges the postings of every term that starts so (0.5-0.9 s at 107K rows).
 -- FTS5 then gathers 32 MB of terms in memory before writing a segment (default 1 MB), so a
 -- large import writes and merges far fewer segments. Contentless: refilled from samples.
+-- Results are listed in file order, never ranked, so no column sizes are kept; removing
+-- rows uses FTS5's 'delete' command with the stored texts (cheaper on insert than
+-- contentless_delete).
 DROP TABLE samples_fts;
 CREATE VIRTUAL TABLE samples_fts USING fts5(
     question, solution, traces,
