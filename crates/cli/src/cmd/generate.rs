@@ -5,7 +5,7 @@ use clap::ValueEnum;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use thinkscope_engine::generation::{
-    BudgetForcing, GenerationReport, InsertionKind, PromptCondition, SamplingParams, ShiftedWindow,
+    BudgetForcing, GenerationReport, InsertionKind, PromptCondition, SamplingParams, ShiftedWindow, StopReason,
     ThinkingPolicy,
 };
 use thinkscope_engine::template::TemplateKind;
@@ -243,6 +243,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             report.device,
             report.dtype,
         );
+    }
+    if report.stop_reason == StopReason::Cancelled {
+        // Like any program stopped by Ctrl-C, so scripts can tell; the report is out.
+        std::process::exit(130);
     }
     Ok(())
 }
