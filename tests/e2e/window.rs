@@ -48,11 +48,7 @@ async fn import_search_and_open_a_sample_with_rendered_math() {
         "tauri:options".into(),
         serde_json::json!({ "application": app.display().to_string() }),
     );
-    let client = ClientBuilder::native()
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{port}"))
-        .await
-        .unwrap_or_else(|e| panic!("cannot open a WebDriver session on the app: {e}"));
+    let client = connect(caps, port).await.unwrap_or_else(|e| panic!("{e}"));
 
     let outcome = drive(&client, &dataset).await;
     let shot = artifacts.join(if outcome.is_ok() { "window.png" } else { "failure.png" });
@@ -65,6 +61,21 @@ async fn import_search_and_open_a_sample_with_rendered_math() {
         (Ok(()), Ok(())) => println!("screenshot: {}", shot.display()),
         (Ok(()), Err(e)) => panic!("screenshot not saved: {e}"),
         (Err(e), _) => panic!("{e}\n(screenshot of the failure: {})", shot.display()),
+    }
+}
+
+/// A WebDriver session on the app. tauri-driver listens before the WebKitWebDriver it
+/// starts does, so on a loaded machine the first request can fail: retry for a while.
+async fn connect(caps: serde_json::Map<String, serde_json::Value>, port: u16) -> Result<Client, String> {
+    let deadline = Instant::now() + STEP_TIMEOUT;
+    loop {
+        match ClientBuilder::native().capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
+            Ok(client) => return Ok(client),
+            Err(e) if Instant::now() >= deadline => {
+                return Err(format!("cannot open a WebDriver session on the app: {e}"))
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+        }
     }
 }
 
