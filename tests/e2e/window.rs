@@ -2,7 +2,8 @@
 //!
 //! Imports MATH-500 through the import dialog (path pasted into its text field, as native
 //! pickers cannot be driven), searches "prime", opens a result, checks that KaTeX rendered
-//! the formulas, and saves a screenshot.
+//! the formulas; then a GPQA CSV (lettered choices, the correct one marked) and a Z1 row (a
+//! collapsed trace that renders when opened); and saves a screenshot.
 //!
 //! Needs Xvfb, tauri-driver and WebKitWebDriver. Without them the test fails when `CI` is
 //! set and is skipped otherwise.
@@ -50,7 +51,8 @@ async fn import_search_and_open_a_sample_with_rendered_math() {
     );
     let client = connect(caps, port).await.unwrap_or_else(|e| panic!("{e}"));
 
-    let outcome = drive(&client, &dataset).await;
+    write_extra_files(tmp.path()).unwrap_or_else(|e| panic!("writing test files: {e}"));
+    let outcome = drive(&client, &dataset, tmp.path()).await;
     let shot = artifacts.join(if outcome.is_ok() { "window.png" } else { "failure.png" });
     let saved = save_screenshot(&client, &shot).await;
     // Ending the session closes the app; tauri-driver and Xvfb stop when their guards drop.
@@ -106,20 +108,26 @@ fn start_driver(tools: &Tools, tmp: &Path) -> Result<(Guard, Guard, u16), String
     Ok((xvfb, driver, port))
 }
 
-async fn drive(c: &Client, dataset: &Path) -> Result<(), String> {
-    // Import through the dialog.
+/// Imports `file` through the dialog (its preview must show `column`, its report
+/// `rows`, e.g. "2 rows") and opens it.
+async fn import_file(c: &Client, file: &Path, column: &str, rows: &str) -> Result<(), String> {
     find(c, "#import-open").await?.click().await.map_err(err("open import dialog"))?;
     let path_box = find(c, "#import-path").await?;
-    path_box.send_keys(&dataset.display().to_string()).await.map_err(err("type path"))?;
+    path_box.clear().await.map_err(err("clear path"))?;
+    path_box.send_keys(&file.display().to_string()).await.map_err(err("type path"))?;
     find(c, "#import-preview").await?.click().await.map_err(err("preview"))?;
     find(c, ".mapping select").await?;
     let preview = text(&find(c, "table.preview").await?).await?;
-    expect(preview.contains("problem"), format!("preview lacks the `problem` column: {preview}"))?;
+    expect(preview.contains(column), format!("preview lacks the `{column}` column: {preview}"))?;
     find(c, "#import-start").await?.click().await.map_err(err("start import"))?;
     let report = find_within(c, "#import-done", IMPORT_TIMEOUT).await?;
     let report = text(&report).await?;
-    expect(report.contains("Imported 500 rows"), format!("unexpected import report: {report}"))?;
-    find(c, "#import-open-dataset").await?.click().await.map_err(err("open dataset"))?;
+    expect(report.contains(&format!("Imported {rows} into")), format!("unexpected import report: {report}"))?;
+    find(c, "#import-open-dataset").await?.click().await.map_err(err("open dataset"))
+}
+
+async fn drive(c: &Client, dataset: &Path, extra: &Path) -> Result<(), String> {
+    import_file(c, dataset, "problem", "500 rows").await?;
 
     // The dataset view: charts, then search with highlighted matches.
     find(c, ".chart svg").await?;
@@ -161,7 +169,45 @@ async fn drive(c: &Client, dataset: &Path) -> Result<(), String> {
     .await?;
     search.send_keys(&Key::Enter.to_string()).await.map_err(err("enter"))?;
     find(c, ".detail .md .katex").await?;
+    search.send_keys(&Key::Escape.to_string()).await.map_err(err("escape"))?;
+
+    // Multiple choice reads as lettered options with the correct one marked.
+    import_file(c, &extra.join("gpqa.csv"), "Incorrect Answer 1", "2 rows").await?;
+    find(c, ".sample-row").await?.click().await.map_err(err("open gpqa sample"))?;
+    let options = until_some("four choices", || async {
+        let found = c.find_all(Locator::Css(".detail ol.choices li")).await.map_err(err("choices"))?;
+        Ok((found.len() == 4).then_some(found))
+    })
+    .await?;
+    let correct = c.find_all(Locator::Css(".detail ol.choices li.correct")).await.map_err(err("correct"))?;
+    expect(correct.len() == 1, format!("{} choices marked correct", correct.len()))?;
+    expect(text(&options[0]).await?.contains("Helium"), "the first choice is not the stored one".to_string())?;
+
+    // A thinking trace is collapsed until opened, then rendered.
+    import_file(c, &extra.join("z1.jsonl"), "response", "1 row").await?;
+    let summary = find(c, ".summary").await?;
+    until("the one-row table", || async { Ok(text(&summary).await? == "1 sample") }).await?;
+    find(c, ".sample-row").await?.click().await.map_err(err("open z1 sample"))?;
+    let trace = find(c, ".detail details.trace").await?;
+    expect(trace.attr("open").await.map_err(err("open attr"))?.is_none(), "the trace starts open".to_string())?;
+    find(c, ".detail details.trace summary").await?.click().await.map_err(err("open trace"))?;
+    until("the trace text", || async { Ok(text(&trace).await?.contains("carefully count the r")) }).await?;
     Ok(())
+}
+
+/// Small files of two more layouts: a GPQA Diamond CSV and a Z1 JSONL row.
+fn write_extra_files(dir: &Path) -> Result<(), String> {
+    let gpqa = "Question,Correct Answer,Incorrect Answer 1,Incorrect Answer 2,Incorrect Answer 3,Explanation,Subdomain,High-level domain,Record ID\n\
+        Which noble gas is lightest?,Helium,Neon,Argon,Xenon,Atomic mass.,Chemistry (general),Chemistry,rec1\n\
+        What is $2^{10}$?,1024,1000,2048,512,Powers of two.,Mathematics,Physics,rec2\n";
+    let z1 = serde_json::json!({
+        "id": 1,
+        "question": "How many r are in strawberry?",
+        "response": "Let me carefully count the r letters: s-t-r-a-w-b-e-r-r-y has three. The answer is 3.",
+        "token_num_qwen": 25,
+    });
+    std::fs::write(dir.join("gpqa.csv"), gpqa).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("z1.jsonl"), format!("{z1}\n")).map_err(|e| e.to_string())
 }
 
 /// The DOM text of an element (WebDriver's visible-text rules skip clipped table cells).

@@ -251,11 +251,11 @@ fn Toolbar() -> impl IntoView {
         })
     };
     let summary = move || {
-        let total = text::count(state.total.get());
+        let n = state.total.get();
         match (state.loaded.get(), state.query.with(|q| q.search.clone())) {
             (false, _) => "Loading…".to_string(),
-            (true, Some(search)) => format!("{total} matches for “{search}”"),
-            (true, None) => format!("{total} samples"),
+            (true, Some(search)) => format!("{} for “{search}”", text::counted(n, "match", "matches")),
+            (true, None) => text::counted(n, "sample", "samples"),
         }
     };
     view! {
@@ -264,7 +264,7 @@ fn Toolbar() -> impl IntoView {
                 placeholder="Search questions, solutions and traces   ( / )"
                 prop:value=move || state.search_input.get() on:input=on_input/>
             <select class="sort" title="Sort" on:change=on_sort>
-                <option value="default">"File order / relevance"</option>
+                <option value="default">"File order"</option>
                 <option value="length_desc">"Longest trace first"</option>
                 <option value="length_asc">"Shortest trace first"</option>
             </select>

@@ -113,14 +113,17 @@ fn TraceFacet(counts: Signal<Vec<FacetCount>>) -> impl IntoView {
         counts.with(|c| c.iter().find(|c| c.value == value).map_or(0, |c| c.count))
     };
     let option = move |label: &'static str, value: bool| {
+        let key = if value { "true" } else { "false" };
         view! {
+            // An option that would show nothing is greyed out, unless it is the active one.
             <button class="facet-item"
+                disabled=move || count_of(key) == 0 && state.filter.with(|f| f.has_trace != Some(value))
                 class:active=move || state.filter.with(|f| f.has_trace == Some(value))
                 on:click=move |_| state.filter.update(|f| {
                     f.has_trace = if f.has_trace == Some(value) { None } else { Some(value) };
                 })>
                 <span class="facet-value">{label}</span>
-                <span class="count">{move || text::count(count_of(if value { "true" } else { "false" }))}</span>
+                <span class="count">{move || text::count(count_of(key))}</span>
             </button>
         }
     };

@@ -307,9 +307,9 @@ fn ProgressView() -> impl IntoView {
 fn ReportView(report: ImportReport) -> impl IntoView {
     let d = &report.dataset;
     let headline = if report.already_present {
-        format!("“{}” was already in the library ({} rows): nothing was written.", d.name, text::count(d.rows))
+        format!("“{}” was already in the library ({}): nothing was written.", d.name, text::counted(d.rows, "row", "rows"))
     } else {
-        format!("Imported {} rows into “{}”.", text::count(d.rows), d.name)
+        format!("Imported {} into “{}”.", text::counted(d.rows, "row", "rows"), d.name)
     };
     let skipped = report.skipped.len();
     view! {

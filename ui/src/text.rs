@@ -46,6 +46,11 @@ pub fn bytes(n: u64) -> String {
 }
 
 /// `107000` → `107,000`.
+/// `n` with thousands separators and the noun in the right number: "1 sample", "2,048 samples".
+pub fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", count(n), if n == 1 { one } else { many })
+}
+
 pub fn count(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
@@ -119,6 +124,9 @@ mod tests {
         assert_eq!(count(107_000), "107,000");
         assert_eq!(count(999), "999");
         assert_eq!(count(1_000_000), "1,000,000");
+        assert_eq!(counted(1, "sample", "samples"), "1 sample");
+        assert_eq!(counted(0, "match", "matches"), "0 matches");
+        assert_eq!(counted(2048, "sample", "samples"), "2,048 samples");
         assert_eq!(duration(4.4), "4 s");
         assert_eq!(duration(125.0), "2 min 05 s");
         assert_eq!(timestamp("2025-03-01T12:34:56Z"), "2025-03-01 12:34 UTC");
