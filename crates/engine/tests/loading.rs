@@ -6,7 +6,7 @@ mod support;
 use candle_core::quantized::GgmlDType;
 use candle_core::{DType, Device};
 use std::path::Path;
-use support::files::{write_gguf, write_model_dir};
+use support::files::{gguf_tokenizer_metadata, write_gguf, write_gguf_with, write_model_dir};
 use thinkscope_engine::device::DeviceKind;
 use thinkscope_engine::generation::{BudgetForcing, InsertionKind, SamplingParams, ThinkingPolicy};
 use thinkscope_engine::model::config::ModelConfig;
@@ -188,6 +188,54 @@ fn quantized_gguf_loads_and_decodes_close_to_f32() {
             assert!(max_diff(&a, &b) < 0.02, "{}", max_diff(&a, &b));
         }
     }
+}
+
+/// A GGUF file on its own, as llama.cpp writes it, tokenizes exactly like the
+/// tokenizer.json it was converted from (the parity fixtures' Qwen2 and Llama 3 BPEs).
+#[test]
+fn a_gguf_file_alone_tokenizes_like_its_tokenizer_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/parity");
+    let texts = [
+        "<|im_start|>user\nWhat's 12345 + 678?<|im_end|>\n<|im_start|>assistant\n<think>\nLet me check. Wait...</think>",
+        "  Déjà vu: naïve café 你好，世界! \t\n\n  trailing   ",
+        "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi there<|eot_id|>",
+        // Digits split one by one (Qwen2) or in threes (Llama 3); a decomposed "é" that
+        // only Qwen2's NFC normalizer composes.
+        "In 2024, 150 people paid 1000 each at the cafe\u{301}.",
+    ];
+    for (fixture, shape, pre) in [("qwen2", "tiny-qwen2", "qwen2"), ("llama", "tiny-llama", "llama-bpe")] {
+        let reference_json = fixtures.join(fixture).join("tokenizer.json");
+        let reference = tokenizers::Tokenizer::from_file(&reference_json).unwrap();
+        let cfg = tiny(shape);
+        let tensors = write_model_dir(&dir.path().join(shape), &cfg, 1);
+        let alone = dir.path().join(format!("{fixture}-gguf"));
+        std::fs::create_dir_all(&alone).unwrap();
+        let gguf = alone.join("model.gguf");
+        write_gguf_with(&gguf, &cfg, &tensors, GgmlDType::Q8_0, gguf_tokenizer_metadata(&reference_json, pre));
+        let loaded = load(&gguf, &LoadOptions::default()).unwrap();
+        for text in texts {
+            let want = reference.encode(text, false).unwrap().get_ids().to_vec();
+            assert_eq!(loaded.tokenizer.encode(text).unwrap(), want, "{fixture}: {text:?}");
+            assert_eq!(loaded.tokenizer.decode(&want).unwrap(), reference.decode(&want, false).unwrap());
+        }
+    }
+}
+
+#[test]
+fn a_gguf_file_without_a_usable_tokenizer_says_what_to_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = tiny("tiny-qwen2");
+    let tensors = write_model_dir(&dir.path().join("hf"), &cfg, 1);
+    let gguf = dir.path().join("model.gguf");
+    write_gguf(&gguf, &cfg, &tensors, GgmlDType::Q8_0);
+    let err = load_err(&gguf);
+    assert!(err.contains("model.gguf") && err.contains("carries no tokenizer") && err.contains("--tokenizer"), "{err}");
+    use candle_core::quantized::gguf_file::Value as V;
+    let spm = vec![("tokenizer.ggml.model".to_string(), V::String("llama".into()))];
+    write_gguf_with(&gguf, &cfg, &tensors, GgmlDType::Q8_0, spm);
+    let err = load_err(&gguf);
+    assert!(err.contains("`llama`") && err.contains("--tokenizer"), "{err}");
 }
 
 #[test]

@@ -19,7 +19,8 @@ use thinkscope_store::{OpenMode, Store};
 /// Where and how a model runs, for the commands that load one.
 #[derive(clap::Args)]
 pub struct ModelArgs {
-    /// tokenizer.json to use (GGUF files need the original model's).
+    /// tokenizer.json to use instead of the model's own (a GGUF file's embedded one, or
+    /// tokenizer.json next to the weights).
     #[arg(long)]
     pub tokenizer: Option<PathBuf>,
     #[arg(long, default_value = "cpu")]

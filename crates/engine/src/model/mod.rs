@@ -3,6 +3,7 @@
 pub mod config;
 pub mod files;
 pub mod gguf;
+mod gguf_tokenizer;
 pub mod rope;
 pub mod transformer;
 
@@ -98,17 +99,32 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<LoadedModel> {
     })
 }
 
+/// The tokenizer for a GGUF file: `--tokenizer` if given, else the one llama.cpp embedded
+/// in the file, else a tokenizer.json next to it.
+fn gguf_tokenizer_for(path: &Path, dir: &Path, options: &LoadOptions) -> Result<HfTokenizer> {
+    if let Some(explicit) = &options.tokenizer {
+        return HfTokenizer::from_file(explicit);
+    }
+    let (content, _) = gguf::read_content(path)?;
+    let why_not = match gguf_tokenizer::embedded(&content) {
+        gguf_tokenizer::Embedded::Tokenizer(t) => return Ok(HfTokenizer::new(*t)),
+        gguf_tokenizer::Embedded::Unsupported(reason) => reason,
+        gguf_tokenizer::Embedded::Absent => "it carries no tokenizer".to_string(),
+    };
+    let neighbour = dir.join("tokenizer.json");
+    if neighbour.is_file() {
+        return HfTokenizer::from_file(&neighbour);
+    }
+    Err(EngineError::bad_file(
+        path,
+        format!("cannot tokenize for this GGUF file: {why_not}, and there is no tokenizer.json next to it (pass the original model's with --tokenizer)"),
+    ))
+}
+
 fn load_gguf(path: &Path, device: &candle_core::Device, options: &LoadOptions) -> Result<LoadedModel> {
     let model = gguf::GgufModel::load(path, device)?;
     let dir = path.parent().unwrap_or(Path::new("."));
-    let tokenizer_path = options.tokenizer.clone().unwrap_or_else(|| dir.join("tokenizer.json"));
-    if !tokenizer_path.is_file() {
-        return Err(EngineError::bad_file(
-            &tokenizer_path,
-            "missing tokenizer.json next to the GGUF file (pass the original model's tokenizer.json with --tokenizer)",
-        ));
-    }
-    let tokenizer = HfTokenizer::from_file(&tokenizer_path)?;
+    let tokenizer = gguf_tokenizer_for(path, dir, options)?;
     let tokenizer_config = dir.join("tokenizer_config.json");
     let mut template_source = if tokenizer_config.is_file() {
         ChatTemplateSource::from_tokenizer_config(&tokenizer_config)?

@@ -172,6 +172,49 @@ pub mod files {
 
     /// The same weights as a llama.cpp-style GGUF, matrices quantized to `qtype`.
     pub fn write_gguf(path: &Path, cfg: &ModelConfig, tensors: &HashMap<String, Tensor>, qtype: GgmlDType) {
+        write_gguf_with(path, cfg, tensors, qtype, Vec::new());
+    }
+
+    /// The tokenizer metadata llama.cpp's converter writes for a byte-level BPE
+    /// tokenizer.json: tokens by id, their types (1 normal, 3 control, 4 user-defined),
+    /// merges as "a b", and the pre-tokenizer's name.
+    pub fn gguf_tokenizer_metadata(tokenizer_json: &Path, pre: &str) -> Vec<(String, gguf_file::Value)> {
+        use gguf_file::Value as V;
+        let j: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(tokenizer_json).unwrap()).unwrap();
+        let mut by_id: std::collections::BTreeMap<u64, (String, i32)> = std::collections::BTreeMap::new();
+        for (token, id) in j["model"]["vocab"].as_object().unwrap() {
+            by_id.insert(id.as_u64().unwrap(), (token.clone(), 1));
+        }
+        for t in j["added_tokens"].as_array().unwrap() {
+            let kind = if t["special"].as_bool().unwrap() { 3 } else { 4 };
+            by_id.insert(t["id"].as_u64().unwrap(), (t["content"].as_str().unwrap().to_string(), kind));
+        }
+        assert_eq!(by_id.keys().copied().collect::<Vec<_>>(), (0..by_id.len() as u64).collect::<Vec<_>>());
+        let merges = j["model"]["merges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| match m {
+                serde_json::Value::String(s) => V::String(s.clone()),
+                pair => V::String(format!("{} {}", pair[0].as_str().unwrap(), pair[1].as_str().unwrap())),
+            })
+            .collect();
+        vec![
+            ("tokenizer.ggml.model".into(), V::String("gpt2".into())),
+            ("tokenizer.ggml.pre".into(), V::String(pre.into())),
+            ("tokenizer.ggml.tokens".into(), V::Array(by_id.values().map(|(t, _)| V::String(t.clone())).collect())),
+            ("tokenizer.ggml.token_type".into(), V::Array(by_id.values().map(|(_, k)| V::I32(*k)).collect())),
+            ("tokenizer.ggml.merges".into(), V::Array(merges)),
+        ]
+    }
+
+    pub fn write_gguf_with(
+        path: &Path,
+        cfg: &ModelConfig,
+        tensors: &HashMap<String, Tensor>,
+        qtype: GgmlDType,
+        extra: Vec<(String, gguf_file::Value)>,
+    ) {
         let arch = cfg.arch.name();
         let mut qtensors: Vec<(String, QTensor)> = Vec::new();
         for (name, t) in tensors {
@@ -207,7 +250,10 @@ pub mod files {
             (format!("{arch}.rope.freq_base"), V::F32(cfg.rope_theta)),
             (format!("{arch}.attention.layer_norm_rms_epsilon"), V::F32(cfg.rms_norm_eps as f32)),
             ("tokenizer.ggml.eos_token_id".to_string(), V::U32(cfg.eos_token_ids[0])),
-        ];
+        ]
+        .into_iter()
+        .chain(extra)
+        .collect::<Vec<_>>();
         let md_refs: Vec<(&str, &V)> = md.iter().map(|(k, v)| (k.as_str(), v)).collect();
         let t_refs: Vec<(&str, &QTensor)> = qtensors.iter().map(|(k, v)| (k.as_str(), v)).collect();
         let mut file = std::fs::File::create(path).unwrap();
