@@ -14,6 +14,8 @@ const FORMATS: [Format; 5] = [Format::Auto, Format::Jsonl, Format::Json, Format:
 /// Skipped-row errors listed in full; the rest are counted.
 const SHOWN_ROW_ERRORS: usize = 50;
 
+// One value per open dialog: the report's size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 enum Phase {
     Choosing,

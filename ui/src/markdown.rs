@@ -39,8 +39,8 @@ pub fn split_math(src: &str) -> Vec<Segment<'_>> {
             body.find("\\]").map(|end| (2, end, 2, true))
         } else if let Some(body) = rest.strip_prefix("\\(") {
             body.find("\\)").map(|end| (2, end, 2, false))
-        } else if rest.starts_with('$') {
-            inline_dollar_end(&rest[1..]).map(|end| (1, end, 1, false))
+        } else if let Some(body) = rest.strip_prefix('$') {
+            inline_dollar_end(body).map(|end| (1, end, 1, false))
         } else if rest.starts_with("\\begin{") {
             bare_environment_len(rest).map(|len| (0, len, 0, true))
         } else {

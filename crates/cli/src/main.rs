@@ -18,6 +18,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once per run: the size of the generate flags does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Import a dataset file (JSONL, JSON, CSV, Parquet) into the library.

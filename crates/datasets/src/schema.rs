@@ -18,8 +18,11 @@ pub struct KnownSchema {
     pub domain: Option<&'static str>,
     pub source: Option<&'static str>,
     /// Row-level work beyond the mapping.
-    pub extra: Option<fn(&Map<String, Value>, &mut NewSample) -> Result<(), FieldError>>,
+    pub extra: Option<ExtraStep>,
 }
+
+/// A layout's own step over the source row (e.g. GPQA's choices).
+pub type ExtraStep = fn(&Map<String, Value>, &mut NewSample) -> Result<(), FieldError>;
 
 /// A problem with one field of one row.
 pub struct FieldError {

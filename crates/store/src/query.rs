@@ -322,10 +322,10 @@ impl Store {
         }
         let mut found: BTreeMap<String, thinkscope_protocol::Highlighted> = BTreeMap::new();
         for t in query.fetch_all(&self.pool).await? {
-            let id: String = t.get("sample_id");
-            if !found.contains_key(&id) {
+            // The first trace with a match gives the snippet.
+            if let std::collections::btree_map::Entry::Vacant(slot) = found.entry(t.get("sample_id")) {
                 if let Some(snippet) = search::snippet(t.get::<&str, _>("text"), terms, SNIPPET_WIDTH) {
-                    found.insert(id, snippet);
+                    slot.insert(snippet);
                 }
             }
         }
