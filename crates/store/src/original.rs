@@ -18,11 +18,12 @@ fn canonical_texts(s: &NewSample) -> impl Iterator<Item = (String, &str)> {
 /// The row serialised with each column whose string equals a canonical text (by the
 /// importer's mapping) replaced by null, and the column → field map (None when empty).
 pub(crate) fn elide(s: &NewSample) -> (String, Option<String>) {
+    let texts: Vec<(String, &str)> = canonical_texts(s).filter(|(_, t)| !t.is_empty()).collect();
     let mut refs = BTreeMap::new();
     for (column, value) in &s.original {
         if let Value::String(text) = value {
-            if let Some((field, _)) = canonical_texts(s).find(|(_, t)| !t.is_empty() && *t == text.as_str()) {
-                refs.insert(column.as_str(), field);
+            if let Some((field, _)) = texts.iter().find(|(_, t)| *t == text.as_str()) {
+                refs.insert(column.as_str(), field.clone());
             }
         }
     }

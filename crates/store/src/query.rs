@@ -143,56 +143,46 @@ impl Selection {
         !self.search && self.sample_conditions.is_empty() && !self.index_conditions.is_empty()
     }
 
-    fn conditions(&self, with_samples: bool) -> impl Iterator<Item = &(String, Bind)> {
-        self.index_conditions.iter().chain(self.sample_conditions.iter().filter(move |_| with_samples))
-    }
-
-    fn sql(&self, select: &str, tail: &str) -> String {
+    /// `SELECT select FROM … WHERE … tail` with its binds.
+    fn query(&self, select: &str, tail: &str) -> SqliteQuery {
         let from = if self.search {
             // CROSS JOIN keeps the index as the outer loop.
             "samples_fts f CROSS JOIN samples s ON s.rowid = f.rowid"
         } else {
             "samples s"
         };
-        self.build(select, from, true, tail)
+        build(select, from, self.index_conditions.iter().chain(&self.sample_conditions), tail)
     }
 
-    /// COUNT(*) of the rows, and whether it binds the sample conditions: a search
-    /// without other filters never touches `samples`.
-    fn count_sql(&self) -> (String, bool) {
+    /// COUNT(*) of the rows: a search without other filters never touches `samples`.
+    fn count_query(&self) -> SqliteQuery {
         if self.search && self.sample_conditions.is_empty() {
-            (self.build("COUNT(*)", "samples_fts f", false, ""), false)
+            build("COUNT(*)", "samples_fts f", self.index_conditions.iter(), "")
         } else {
-            (self.sql("COUNT(*)", ""), true)
+            self.query("COUNT(*)", "")
         }
     }
+}
 
-    fn build(&self, select: &str, from: &str, with_samples: bool, tail: &str) -> String {
-        let conditions: Vec<&str> = self.conditions(with_samples).map(|(c, _)| c.as_str()).collect();
-        let mut sql = format!("SELECT {select} FROM {from}");
-        if !conditions.is_empty() {
-            sql.push_str(" WHERE ");
-            sql.push_str(&conditions.join(" AND "));
-        }
-        sql.push(' ');
-        sql.push_str(tail);
-        sql
-    }
+type SqliteQuery = sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
 
-    fn has_conditions(&self) -> bool {
-        !self.index_conditions.is_empty() || !self.sample_conditions.is_empty()
+fn build<'a>(select: &str, from: &str, conditions: impl Iterator<Item = &'a (String, Bind)>, tail: &str) -> SqliteQuery {
+    let (sql_parts, binds): (Vec<&str>, Vec<&Bind>) = conditions.map(|(c, b)| (c.as_str(), b)).unzip();
+    let mut sql = format!("SELECT {select} FROM {from}");
+    if !sql_parts.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&sql_parts.join(" AND "));
     }
-
-    fn query<'q>(&self, sql: String, with_samples: bool) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for (_, b) in self.conditions(with_samples) {
-            query = match b {
-                Bind::Text(t) => query.bind(t.clone()),
-                Bind::Int(i) => query.bind(*i),
-            };
-        }
-        query
+    sql.push(' ');
+    sql.push_str(tail);
+    let mut query = sqlx::query(AssertSqlSafe(sql));
+    for b in binds {
+        query = match b {
+            Bind::Text(t) => query.bind(t.clone()),
+            Bind::Int(i) => query.bind(*i),
+        };
     }
+    query
 }
 
 fn search_terms(q: &SampleQuery) -> Vec<Term> {
@@ -261,35 +251,37 @@ impl Store {
                 // Rowids are consecutive: the count is known, and in file order a page
                 // starts at a rowid instead of skipping `offset` rows.
                 let total = (hi - lo + 1) as u64;
-                if q.sort == SampleSort::Default {
+                let rows = if q.sort == SampleSort::Default {
                     let from = Selection::new(q, &terms, Some((lo + q.offset as i64, hi)), None);
-                    return self.page(q, &from, &terms, total, 0).await;
-                }
-                self.page(q, &sel, &terms, total, q.offset).await
+                    self.page(q, &from, &terms, 0).await?
+                } else {
+                    self.page(q, &sel, &terms, q.offset).await?
+                };
+                Ok(SamplePage { total, rows })
             }
             _ => {
                 // The count and the page run on two connections at once: for a common
                 // word the count reads the whole posting list, the page stops early.
-                let (sql, with_samples) = sel.count_sql();
                 let count = async {
-                    let row = sel.query(sql, with_samples).fetch_one(&self.pool).await.map_err(|e| bad_search(q, e))?;
+                    let row = sel.count_query().fetch_one(&self.pool).await.map_err(|e| bad_search(q, e))?;
                     Ok::<_, StoreError>(row.get::<i64, _>(0) as u64)
                 };
-                let (total, page) = tokio::try_join!(count, self.page(q, &sel, &terms, 0, q.offset))?;
-                Ok(SamplePage { total, ..page })
+                let (total, rows) = tokio::try_join!(count, self.page(q, &sel, &terms, q.offset))?;
+                Ok(SamplePage { total, rows })
             }
         }
     }
 
-    async fn page(&self, q: &SampleQuery, sel: &Selection, terms: &[Term], total: u64, offset: u64) -> Result<SamplePage, StoreError> {
+    /// The rows of one page, with search snippets.
+    async fn page(&self, q: &SampleQuery, sel: &Selection, terms: &[Term], offset: u64) -> Result<Vec<SampleRow>, StoreError> {
         let order = match q.sort {
             SampleSort::LengthAsc => "ORDER BY s.thinking_tokens IS NULL, s.thinking_tokens, s.length_chars, s.rowid",
             SampleSort::LengthDesc => "ORDER BY s.thinking_tokens IS NULL, s.thinking_tokens DESC, s.length_chars DESC, s.rowid",
             SampleSort::Default if sel.search => "ORDER BY f.rowid",
             SampleSort::Default => "ORDER BY s.rowid",
         };
-        let sql = sel.sql(ROW_COLUMNS, &format!("{order} LIMIT {} OFFSET {offset}", q.limit));
-        let rows = sel.query(sql, true).fetch_all(&self.pool).await.map_err(|e| bad_search(q, e))?;
+        let tail = format!("{order} LIMIT {} OFFSET {offset}", q.limit);
+        let rows = sel.query(ROW_COLUMNS, &tail).fetch_all(&self.pool).await.map_err(|e| bad_search(q, e))?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             let mut sample = sample_from_row(r)?;
@@ -302,7 +294,7 @@ impl Store {
         if !terms.is_empty() {
             self.trace_snippets(&mut out, terms).await?;
         }
-        Ok(SamplePage { total, rows: out })
+        Ok(out)
     }
 
     /// Snippets from the traces for the rows whose question and solution did not match,
@@ -343,16 +335,18 @@ impl Store {
         let count = |facet: Facet| {
             let sel = Selection::new(q, &terms, range, Some(facet));
             let col = facet.column();
-            let sql = sel.sql(
+            let query = sel.query(
                 &format!("CAST({col} AS TEXT) AS value, COUNT(*) AS n"),
-                &format!("AND {col} IS NOT NULL GROUP BY {col} ORDER BY n DESC, value")
-                    .replacen("AND", if sel.has_conditions() { "AND" } else { "WHERE" }, 1),
+                &format!("GROUP BY {col} ORDER BY n DESC, value"),
             );
             async move {
-                let rows = sel.query(sql, true).fetch_all(&self.pool).await.map_err(|e| bad_search(q, e))?;
+                let rows = query.fetch_all(&self.pool).await.map_err(|e| bad_search(q, e))?;
                 Ok::<_, StoreError>(
+                    // Rows without a value form a NULL group, which is no choice to offer.
                     rows.iter()
-                        .map(|r| FacetCount { value: r.get("value"), count: r.get::<i64, _>("n") as u64 })
+                        .filter_map(|r| {
+                            Some(FacetCount { value: r.get::<Option<String>, _>("value")?, count: r.get::<i64, _>("n") as u64 })
+                        })
                         .collect::<Vec<_>>(),
                 )
             }
@@ -363,7 +357,7 @@ impl Store {
         }
         let sel = Selection::new(q, &terms, range, None);
         let range = sel
-            .query(sel.sql("MIN(s.thinking_tokens), MAX(s.thinking_tokens)", ""), true)
+            .query("MIN(s.thinking_tokens), MAX(s.thinking_tokens)", "")
             .fetch_one(&self.pool)
             .await
             .map_err(|e| bad_search(q, e))?;

@@ -74,8 +74,8 @@ pub fn header(path: &Path, content: &Content) -> Result<GgufHeader> {
 }
 
 impl GgufModel {
-    pub fn load(path: &Path, device: &Device) -> Result<GgufModel> {
-        let (content, mut file) = read_content(path)?;
+    /// The model in `path`, whose header `read_content` already parsed.
+    pub fn from_content(path: &Path, content: Content, mut file: std::fs::File, device: &Device) -> Result<GgufModel> {
         let header = header(path, &content)?;
         let wrap = |e: candle_core::Error| EngineError::bad_file(path, format!("cannot load GGUF: {e}"));
         let weights = match header.arch.as_str() {

@@ -99,14 +99,9 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<LoadedModel> {
     })
 }
 
-/// The tokenizer for a GGUF file: `--tokenizer` if given, else the one llama.cpp embedded
-/// in the file, else a tokenizer.json next to it.
-fn gguf_tokenizer_for(path: &Path, dir: &Path, options: &LoadOptions) -> Result<HfTokenizer> {
-    if let Some(explicit) = &options.tokenizer {
-        return HfTokenizer::from_file(explicit);
-    }
-    let (content, _) = gguf::read_content(path)?;
-    let why_not = match gguf_tokenizer::embedded(&content) {
+/// A GGUF file's own tokenizer, else a tokenizer.json next to it.
+fn embedded_or_neighbour(path: &Path, dir: &Path, embedded: gguf_tokenizer::Embedded) -> Result<HfTokenizer> {
+    let why_not = match embedded {
         gguf_tokenizer::Embedded::Tokenizer(t) => return Ok(HfTokenizer::new(*t)),
         gguf_tokenizer::Embedded::Unsupported(reason) => reason,
         gguf_tokenizer::Embedded::Absent => "it carries no tokenizer".to_string(),
@@ -122,9 +117,16 @@ fn gguf_tokenizer_for(path: &Path, dir: &Path, options: &LoadOptions) -> Result<
 }
 
 fn load_gguf(path: &Path, device: &candle_core::Device, options: &LoadOptions) -> Result<LoadedModel> {
-    let model = gguf::GgufModel::load(path, device)?;
     let dir = path.parent().unwrap_or(Path::new("."));
-    let tokenizer = gguf_tokenizer_for(path, dir, options)?;
+    // One read of the header serves the tokenizer and the weights; weight errors come
+    // first. `--tokenizer` wins over the file's own.
+    let (content, file) = gguf::read_content(path)?;
+    let tokenizer_source = options.tokenizer.clone().ok_or_else(|| gguf_tokenizer::embedded(&content));
+    let model = gguf::GgufModel::from_content(path, content, file, device)?;
+    let tokenizer = match tokenizer_source {
+        Ok(explicit) => HfTokenizer::from_file(&explicit)?,
+        Err(embedded) => embedded_or_neighbour(path, dir, embedded)?,
+    };
     let tokenizer_config = dir.join("tokenizer_config.json");
     let mut template_source = if tokenizer_config.is_file() {
         ChatTemplateSource::from_tokenizer_config(&tokenizer_config)?
