@@ -1,5 +1,6 @@
 //! Tauri commands: thin wrappers that forward to the core and turn errors into `ApiError`.
 
+use crate::indexer;
 use crate::state::AppState;
 use std::path::{Path, PathBuf};
 use tauri::{AppHandle, Emitter, State};
@@ -57,6 +58,7 @@ pub async fn switch_library(
     let info = store.info();
     state.replace_store(store);
     app.emit(LIBRARY_CHANGED, &info).map_err(api)?;
+    indexer::spawn(app.clone());
     Ok(info)
 }
 
@@ -119,15 +121,21 @@ pub async fn import_dataset(
         .begin_import()
         .ok_or_else(|| api("another import is still running"))?;
     let store = state.store();
+    let events = app.clone();
     // The importer already reports only a few times a second.
     let progress = move |p: &ImportProgress| {
-        if let Err(e) = app.emit(IMPORT_PROGRESS, p) {
+        if let Err(e) = events.emit(IMPORT_PROGRESS, p) {
             tracing::warn!("cannot send import progress: {e}");
         }
     };
     let result = thinkscope_datasets::import(&store, &request, progress, &cancel).await;
     state.end_import();
-    result.map_err(api)
+    let report = result.map_err(api)?;
+    // The rows are stored and browsable; search sees them as the index catches up.
+    if !report.already_present {
+        indexer::spawn(app);
+    }
+    Ok(report)
 }
 
 /// Returns whether an import was running.

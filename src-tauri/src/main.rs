@@ -7,6 +7,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod indexer;
 mod menu;
 mod state;
 
@@ -34,6 +35,11 @@ fn main() {
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .manage(AppState::new(store))
+        // Finishes an index an earlier session left behind (the app closed mid-build).
+        .setup(|app| {
+            indexer::spawn(app.handle().clone());
+            Ok(())
+        })
         .menu(menu::build)
         .on_menu_event(menu::handle)
         .invoke_handler(tauri::generate_handler![

@@ -1,4 +1,4 @@
-//! What the commands share: the open library and the running import.
+//! What the commands share: the open library, the running import and the index builder.
 
 use std::sync::{Mutex, RwLock};
 use thinkscope_datasets::CancelFlag;
@@ -10,11 +10,13 @@ pub struct AppState {
     store: RwLock<Store>,
     /// The import in flight, so `cancel_import` can reach it. One at a time.
     import: Mutex<Option<CancelFlag>>,
+    /// Held by the background index builder at work, so builders take turns.
+    indexing: tokio::sync::Mutex<()>,
 }
 
 impl AppState {
     pub fn new(store: Store) -> Self {
-        AppState { store: RwLock::new(store), import: Mutex::new(None) }
+        AppState { store: RwLock::new(store), import: Mutex::new(None), indexing: tokio::sync::Mutex::new(()) }
     }
 
     pub fn store(&self) -> Store {
@@ -23,6 +25,11 @@ impl AppState {
 
     pub fn replace_store(&self, store: Store) {
         *self.store.write().unwrap_or_else(|e| e.into_inner()) = store;
+    }
+
+    /// Waits for the index builder before this one to finish.
+    pub async fn index_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.indexing.lock().await
     }
 
     /// Registers a new import; `None` when one is already running.

@@ -8,7 +8,7 @@ use crate::tauri::listen;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::Deserialize;
-use thinkscope_protocol::{DatasetInfo, ImportProgress, LibraryInfo};
+use thinkscope_protocol::{DatasetInfo, ImportProgress, IndexProgress, LibraryInfo};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Page {
@@ -122,6 +122,18 @@ async fn subscribe(ctx: AppCtx) {
         })
         .await,
         listen(events::IMPORT_PROGRESS, move |p: ImportProgress| ctx.progress.set(Some(p))).await,
+        listen(events::INDEX_PROGRESS, move |p: IndexProgress| {
+            ctx.datasets.update(|list| {
+                if let Some(d) = list.iter_mut().find(|d| d.id == p.dataset_id) {
+                    d.indexed_rows = p.indexed_rows;
+                }
+            });
+            // The list may have been in flight when this came: read the final state.
+            if p.indexed_rows == p.rows {
+                ctx.reload_datasets();
+            }
+        })
+        .await,
         listen(events::MENU, move |id: String| {
             if id == "import" && !ctx.read_only() {
                 ctx.import.set(Some(String::new()));

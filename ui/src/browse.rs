@@ -41,6 +41,8 @@ pub struct BrowseState {
     pub open: RwSignal<Option<String>>,
     pub scroller: NodeRef<html::Div>,
     pub search_box: NodeRef<html::Input>,
+    /// Bumped to fetch the same query again (the search index caught up).
+    pub reload: RwSignal<u64>,
 }
 
 impl BrowseState {
@@ -74,6 +76,7 @@ impl BrowseState {
             open: RwSignal::new(None),
             scroller: NodeRef::new(),
             search_box: NodeRef::new(),
+            reload: RwSignal::new(0),
         }
     }
 
@@ -122,6 +125,26 @@ pub fn BrowsePage(dataset: Option<String>) -> impl IntoView {
     let ctx = expect_context::<AppCtx>();
     let state = BrowseState::new(dataset);
     provide_context(state);
+
+    // Rows of the datasets in view that search sees, and all of them: they differ while
+    // the index catches up after an import. Results are fetched again once it has.
+    let coverage = Memo::new(move |_| {
+        let scope = state.dataset.get();
+        ctx.datasets.with(|list| {
+            list.iter()
+                .filter(|d| scope.as_ref().is_none_or(|id| *id == d.id))
+                .fold((0, 0), |(indexed, rows), d| (indexed + d.indexed_rows, rows + d.rows))
+        })
+    });
+    Effect::new(move |was_complete: Option<bool>| {
+        let (indexed, rows) = coverage.get();
+        let complete = indexed == rows;
+        if complete && was_complete == Some(false) && state.search.with_untracked(|s| !s.trim().is_empty()) {
+            state.reload.update(|n| *n += 1);
+        }
+        complete
+    });
+    provide_context(coverage);
 
     let handle = window_event_listener(leptos::ev::keydown, move |ev| on_key(ctx, state, &ev));
     on_cleanup(move || handle.remove());
@@ -227,7 +250,20 @@ fn DatasetList() -> impl IntoView {
 
 #[component]
 fn Toolbar() -> impl IntoView {
+    let ctx = expect_context::<AppCtx>();
     let state = expect_context::<BrowseState>();
+    let coverage = expect_context::<Memo<(u64, u64)>>();
+    let indexing_note = move || {
+        let (indexed, rows) = coverage.get();
+        (indexed < rows && state.query.with(|q| q.search.is_some())).then(|| {
+            let (indexed, rows) = (text::count(indexed), text::count(rows));
+            if ctx.read_only() {
+                format!("This read-only library's search index covers {indexed} of {rows} rows; the rest are not searched")
+            } else {
+                format!("Indexing for search: matches among the first {indexed} of {rows} rows so far")
+            }
+        })
+    };
     let typed = StoredValue::new(0u64);
     let on_input = move |ev| {
         let value = event_target_value(&ev);
@@ -270,6 +306,7 @@ fn Toolbar() -> impl IntoView {
             </select>
             <span class="summary muted">{summary}</span>
         </div>
+        {move || indexing_note().map(|note| view! { <div id="indexing-note" class="indexing-note muted small">{note}</div> })}
     }
 }
 

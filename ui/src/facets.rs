@@ -22,6 +22,7 @@ pub fn FacetsPanel() -> impl IntoView {
     let latest = StoredValue::new(0u64);
     Effect::new(move |_| {
         let query = state.query.get();
+        state.reload.track();
         latest.update_value(|n| *n += 1);
         let this = latest.get_value();
         spawn_local(async move {

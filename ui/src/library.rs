@@ -30,7 +30,7 @@ pub fn LibraryPage() -> impl IntoView {
                         </tr>
                     </thead>
                     <tbody>
-                        <For each=move || ctx.datasets.get() key=|d| d.id.clone() let:d>
+                        <For each=move || ctx.datasets.get() key=|d| (d.id.clone(), d.indexed_rows) let:d>
                             <tr class="dataset-row" tabindex="0"
                                 on:click={
                                     let id = d.id.clone();
@@ -42,7 +42,14 @@ pub fn LibraryPage() -> impl IntoView {
                                 </td>
                                 <td>{d.schema.clone()}</td>
                                 <td>{d.format.clone()}</td>
-                                <td class="num">{text::count(d.rows)}</td>
+                                <td class="num">
+                                    {text::count(d.rows)}
+                                    {(d.indexed_rows < d.rows).then(|| view! {
+                                        <div class="muted small">
+                                            {format!("indexing {}%", d.indexed_rows * 100 / d.rows.max(1))}
+                                        </div>
+                                    })}
+                                </td>
                                 <td class="num">{text::bytes(d.size_bytes)}</td>
                                 <td>{text::timestamp(&d.imported_at)}</td>
                             </tr>

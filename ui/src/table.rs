@@ -31,17 +31,18 @@ pub fn SampleTable() -> impl IntoView {
     // Pages asked for under the current query, and which query that is: a reply to an
     // older query is dropped.
     let requested = StoredValue::new(HashSet::<u64>::new());
-    let current = StoredValue::new(None::<SampleQuery>);
+    let current = StoredValue::new(None::<(SampleQuery, u64)>);
 
     let fetch = move |page: u64, query: SampleQuery| {
         if !requested.try_update_value(|r| r.insert(page)).unwrap_or(false) {
             return;
         }
+        let generation = state.reload.get_untracked();
         spawn_local(async move {
             let mut paged = query.clone();
             paged.offset = page * PAGE_SIZE as u64;
             let result = api::query_samples(&paged).await;
-            if current.with_value(|c| c.as_ref() != Some(&query)) {
+            if current.with_value(|c| c.as_ref().is_none_or(|(q, g)| *q != query || *g != generation)) {
                 return;
             }
             match result {
@@ -65,9 +66,10 @@ pub fn SampleTable() -> impl IntoView {
 
     Effect::new(move |_| {
         let query = state.query.get();
-        if current.with_value(|c| c.as_ref() != Some(&query)) {
-            // A new query: start over at the top.
-            current.set_value(Some(query.clone()));
+        let fetched = (query.clone(), state.reload.get());
+        if current.with_value(|c| c.as_ref() != Some(&fetched)) {
+            // A new query, or the same one again: start over at the top.
+            current.set_value(Some(fetched));
             requested.set_value(HashSet::new());
             state.pages.set(Default::default());
             state.loaded.set(false);

@@ -44,6 +44,8 @@ fn import_list_search_show() {
         for key in ["id", "name", "format", "rows"] {
             assert!(!d[key].is_null(), "datasets --json lacks {key}");
         }
+        // `import` returns once the rows are searchable too.
+        assert_eq!(d["indexed_rows"], d["rows"]);
     }
 
     let hits = ok_json(&db, &["samples", "math500", "--search", "prime", "--where", "level=5", "--limit", "3", "--json"]);
@@ -102,4 +104,34 @@ fn errors_exit_nonzero_with_the_place() {
 
     let ro = thinkscope(&db, &["--read-only", "import", unknown.to_str().unwrap(), "--name", "x"]);
     assert!(String::from_utf8_lossy(&ro.stderr).contains("read-only"));
+}
+
+/// A library whose search index an interrupted import left behind: a read-only search
+/// says what it cannot see; a writable one finishes the index first.
+#[test]
+fn search_finishes_an_index_left_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("lib.db");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let store = thinkscope_store::Store::open(&db, thinkscope_store::OpenMode::ReadWrite).await.unwrap();
+        let request = thinkscope_protocol::ImportRequest {
+            path: shared("math500.jsonl").display().to_string(),
+            ..Default::default()
+        };
+        let cancel = thinkscope_datasets::CancelFlag::default();
+        thinkscope_datasets::import(&store, &request, |_| {}, &cancel).await.unwrap();
+        store.close().await;
+    });
+    assert_eq!(ok_json(&db, &["datasets", "--json"])[0]["indexed_rows"], 0);
+
+    let out = thinkscope(&db, &["--read-only", "samples", "math500", "--search", "prime", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap(), serde_json::json!([]));
+    let note = String::from_utf8_lossy(&out.stderr);
+    assert!(note.contains("500 rows") && note.contains("not in its search index"), "{note}");
+
+    let hits = ok_json(&db, &["samples", "math500", "--search", "prime", "--limit", "5", "--json"]);
+    assert_eq!(hits.as_array().unwrap().len(), 5);
+    assert_eq!(ok_json(&db, &["datasets", "--json"])[0]["indexed_rows"], 500);
 }

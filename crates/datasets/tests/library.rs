@@ -3,7 +3,8 @@
 mod common;
 
 use common::*;
-use thinkscope_protocol::{SampleQuery, SampleSort};
+use thinkscope_datasets::{import, CancelFlag};
+use thinkscope_protocol::{ImportRequest, SampleQuery, SampleSort};
 use thinkscope_store::{OpenMode, Store, StoreError};
 use tokenizers::models::wordlevel::WordLevel;
 use tokenizers::pre_tokenizers::whitespace::Whitespace;
@@ -34,6 +35,58 @@ async fn search_finds_and_highlights_prime() {
     }
     let facets = store.facets(&q).await.unwrap();
     assert_eq!(facets.subject.iter().map(|f| f.count).sum::<u64>(), page.total);
+}
+
+/// The import commits rows without indexing them; search sees each dataset as far as
+/// the index has caught up, and an interrupted build goes on where it stopped.
+#[tokio::test]
+async fn rows_are_browsable_at_once_and_searchable_once_indexed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path()).await;
+    let plain = |path: &str| ImportRequest { path: shared(path).display().to_string(), ..ImportRequest::default() };
+    let math = import(&store, &plain("math500.jsonl"), |_| {}, &CancelFlag::default()).await.unwrap().dataset;
+    let aime = import(&store, &plain("aime24.jsonl"), |_| {}, &CancelFlag::default()).await.unwrap().dataset;
+    assert_eq!((math.rows, math.indexed_rows), (500, 0));
+    let pending: Vec<_> = store.unindexed_datasets().await.unwrap().into_iter().map(|d| d.id).collect();
+    assert_eq!(pending, [math.id.clone(), aime.id.clone()]);
+
+    let query = |id: &str, search: Option<&str>| SampleQuery {
+        dataset_id: Some(id.to_string()),
+        search: search.map(Into::into),
+        limit: 10,
+        ..Default::default()
+    };
+    assert_eq!(store.samples(&query(&math.id, None)).await.unwrap().total, 500);
+    assert_eq!(store.samples(&query(&math.id, Some("prime"))).await.unwrap().total, 0);
+
+    // Stop after the first chunk: MATH-500 is searchable, AIME not yet.
+    let stop = std::cell::Cell::new(false);
+    let mut seen = Vec::new();
+    let finished = store
+        .build_search_index(
+            |p| {
+                seen.push((p.dataset_id.clone(), p.indexed_rows, p.rows));
+                stop.set(true);
+            },
+            || stop.get(),
+        )
+        .await
+        .unwrap();
+    assert!(!finished);
+    assert_eq!(seen, [(math.id.clone(), 500, 500)]);
+    let primes = store.samples(&query(&math.id, Some("prime"))).await.unwrap().total;
+    assert!(primes >= 10, "{primes}");
+    let aime_question = store.samples(&query(&aime.id, None)).await.unwrap().rows[0].question.clone();
+    let word = aime_question.split(|c: char| !c.is_alphabetic()).filter(|w| w.len() >= 6).next().unwrap().to_string();
+    assert_eq!(store.samples(&query(&aime.id, Some(&word))).await.unwrap().total, 0);
+
+    // The next build does only what is left, and indexes nothing twice.
+    assert!(store.build_search_index(|p| assert_eq!(p.dataset_id, aime.id), || false).await.unwrap());
+    assert!(store.samples(&query(&aime.id, Some(&word))).await.unwrap().total >= 1);
+    assert_eq!(store.samples(&query(&math.id, Some("prime"))).await.unwrap().total, primes);
+    assert!(store.unindexed_datasets().await.unwrap().is_empty());
+    assert!(store.datasets().await.unwrap().iter().all(|d| d.indexed_rows == d.rows));
+    assert!(store.build_search_index(|_| panic!("nothing to index"), || false).await.unwrap());
 }
 
 #[tokio::test]

@@ -19,6 +19,9 @@ pub struct DatasetInfo {
     pub content_hash: String,
     pub size_bytes: u64,
     pub rows: u64,
+    /// Rows in the full-text index; search sees only these. Equal to `rows` once the
+    /// index, built after the import commits, has caught up.
+    pub indexed_rows: u64,
     /// RFC 3339, UTC.
     pub imported_at: String,
 }
@@ -174,6 +177,14 @@ pub struct ImportProgress {
     pub elapsed_secs: f64,
     /// Estimated seconds left, once there is enough to estimate from.
     pub eta_secs: Option<f64>,
+}
+
+/// The full-text index catching up with a dataset, after each chunk of rows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexProgress {
+    pub dataset_id: String,
+    pub indexed_rows: u64,
+    pub rows: u64,
 }
 
 /// A row the importer rejected: where, which field, why.

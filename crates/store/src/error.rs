@@ -33,3 +33,13 @@ pub enum StoreError {
     #[error("database error: {0}")]
     Sql(#[from] sqlx::Error),
 }
+
+impl StoreError {
+    /// Another connection held the write lock past the busy timeout (e.g. a long
+    /// import): worth retrying later, not a fault.
+    pub fn is_busy(&self) -> bool {
+        matches!(self, StoreError::Sql(sqlx::Error::Database(db))
+            // Primary codes SQLITE_BUSY (5) and SQLITE_LOCKED (6), under sqlx's extended codes.
+            if db.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| matches!(c & 0xff, 5 | 6)))
+    }
+}

@@ -5,10 +5,13 @@
 //! - migrations run at open on a writable file; a file written by a newer schema, or a
 //!   read-only file that needs migrating, is refused and never modified;
 //! - an import is one transaction: it lands whole or not at all;
+//! - search sees a dataset's first `indexed_rows` rows; the index is built after the
+//!   import commits (`build_search_index`), a chunk per transaction;
 //! - ids are content-derived, so re-importing the same content is a no-op.
 
 mod error;
 mod ids;
+mod index;
 mod open;
 mod original;
 mod query;

@@ -3,7 +3,7 @@
 use crate::{Store, StoreError};
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Connection, SqliteConnection};
+use sqlx::{ConnectOptions, Connection, SqliteConnection};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -79,7 +79,10 @@ impl Store {
             .read_only(read_only)
             .create_if_missing(!read_only)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            // Import batches and index chunks take seconds by design; sqlx's slow-statement
+            // warning would print each one's SQL into the user's terminal.
+            .disable_statement_logging();
         // Reads map the file instead of copying every page through read() calls.
         let mut options = check_options.clone().pragma("mmap_size", "4294967296");
         if !read_only {

@@ -10,13 +10,13 @@ use thinkscope_protocol::{
     TokenCount, Trace, TraceKind,
 };
 
-const DATASET_COLUMNS: &str =
-    "id, name, source_file, format, schema, content_hash, size_bytes, rows, imported_at";
+pub(crate) const DATASET_COLUMNS: &str =
+    "id, name, source_file, format, schema, content_hash, size_bytes, rows, indexed_rows, imported_at";
 const ROW_COLUMNS: &str = "s.id, s.dataset_id, s.row_index, s.external_id, s.question, s.answer, s.domain, \
      s.subject, s.source, s.level, s.choices, s.has_trace, s.thinking_tokens, s.solution";
 const SNIPPET_WIDTH: usize = 240;
 
-fn dataset_from_row(r: &SqliteRow) -> DatasetInfo {
+pub(crate) fn dataset_from_row(r: &SqliteRow) -> DatasetInfo {
     DatasetInfo {
         id: r.get("id"),
         name: r.get("name"),
@@ -26,6 +26,7 @@ fn dataset_from_row(r: &SqliteRow) -> DatasetInfo {
         content_hash: r.get("content_hash"),
         size_bytes: r.get::<i64, _>("size_bytes") as u64,
         rows: r.get::<i64, _>("rows") as u64,
+        indexed_rows: r.get::<i64, _>("indexed_rows") as u64,
         imported_at: r.get("imported_at"),
     }
 }

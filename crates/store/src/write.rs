@@ -1,4 +1,5 @@
-//! Writing: one import as one transaction, and token counts.
+//! Writing: one import as one transaction, and token counts. The full-text index
+//! follows an import in `index.rs`.
 
 use crate::{ids, now_rfc3339, original, Store, StoreError};
 use sqlx::{AssertSqlSafe, Sqlite, Transaction};
@@ -64,9 +65,6 @@ pub struct ImportTx {
 const BATCH_ROWS: usize = 64;
 
 /// `n` copies of a one-row statement, sent as one query (arguments bind in order).
-/// One-row statements, not one multi-row INSERT: a multi-row statement opens a statement
-/// savepoint, and at every savepoint FTS5 flushes its in-memory terms to a new segment;
-/// the merges that followed took a third of the import time.
 fn repeated(sql: &str, n: usize) -> sqlx::query::Query<'static, Sqlite, sqlx::sqlite::SqliteArguments> {
     sqlx::query(AssertSqlSafe(format!("{sql};").repeat(n)))
 }
@@ -110,6 +108,7 @@ impl Store {
             content_hash: ds.content_hash,
             size_bytes: ds.size_bytes,
             rows: 0,
+            indexed_rows: 0,
             imported_at: now_rfc3339(),
         };
         Ok(ImportStart::Fresh(ImportTx {
@@ -215,7 +214,7 @@ impl ImportTx {
         Ok(())
     }
 
-    /// Writes the pending rows: samples, their traces, and their full-text entries.
+    /// Writes the pending rows: samples and their traces.
     async fn flush(&mut self) -> Result<(), StoreError> {
         if self.pending.is_empty() {
             return Ok(());
@@ -272,13 +271,6 @@ impl ImportTx {
             traces.execute(&mut *self.tx).await?;
         }
 
-        let mut fts = repeated("INSERT INTO samples_fts (rowid, question, solution, traces) VALUES (?, ?, ?, ?)", rows.len());
-        for r in &rows {
-            let s = &r.sample;
-            let traces = s.traces.iter().map(|t| t.text.as_str()).collect::<Vec<_>>().join("\n");
-            fts = fts.bind(r.rowid).bind(s.question.as_str()).bind(s.solution.as_deref().unwrap_or("")).bind(traces);
-        }
-        fts.execute(&mut *self.tx).await?;
         Ok(())
     }
 

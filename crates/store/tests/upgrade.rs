@@ -46,6 +46,8 @@ async fn a_schema_one_library_keeps_its_samples_traces_and_search() {
         limit: 10,
         ..SampleQuery::default()
     };
+    // Rows indexed before this schema count as indexed.
+    assert_eq!(store.datasets().await.unwrap()[0].indexed_rows, 3);
     let all = store.samples(&q(None)).await.unwrap();
     assert_eq!(all.total, 3);
     assert_eq!(all.rows.iter().map(|r| r.question.as_str()).collect::<Vec<_>>(), ["What is a prime?", "Add 1 and 1", "Square of 3"]);

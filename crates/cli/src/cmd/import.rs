@@ -1,7 +1,7 @@
-use super::{print_json, Ctx};
+use super::search_index::{self, Caught};
+use super::{cancel_on_ctrl_c, print_json, Ctx};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
-use thinkscope_datasets::CancelFlag;
 use thinkscope_protocol::{FieldMapping, Format, ImportRequest};
 
 #[derive(clap::Args)]
@@ -32,18 +32,13 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         mapping: args.map,
         skip_bad_rows: args.skip_bad_rows,
     };
-    let cancel = CancelFlag::default();
-    let on_ctrl_c = cancel.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            on_ctrl_c.cancel();
-        }
-    });
+    let cancel = cancel_on_ctrl_c();
     let bar = if args.json { ProgressBar::hidden() } else { ProgressBar::new(0) };
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg} ({eta} left)")
             .expect("static template"),
     );
+    let started = std::time::Instant::now();
     let result = thinkscope_datasets::import(
         &store,
         &request,
@@ -57,6 +52,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     .await;
     bar.finish_and_clear();
     let report = result?;
+    let import_secs = started.elapsed().as_secs_f64();
     for skipped in &report.skipped {
         eprintln!("skipped {skipped}");
     }
@@ -66,7 +62,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         println!("{} is already in the library as `{}` ({} rows); nothing imported", report.dataset.source_file, report.dataset.name, report.dataset.rows);
     } else {
         println!(
-            "imported {} rows of {} into `{}` (id {}, schema {}){}",
+            "imported {} rows of {} into `{}` (id {}, schema {}) in {import_secs:.1} s{}",
             report.dataset.rows,
             report.dataset.source_file,
             report.dataset.name,
@@ -74,6 +70,17 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             report.dataset.schema,
             if report.skipped.is_empty() { String::new() } else { format!("; skipped {} bad rows", report.skipped.len()) }
         );
+    }
+    // The rows are stored; make them searchable before handing back the shell, since
+    // the next command may well be a search.
+    match search_index::catch_up(&store, args.json, || cancel.is_cancelled()).await? {
+        Caught::Up { secs } if secs > 0.0 && !args.json => println!("search index ready in {secs:.1} s"),
+        Caught::Up { .. } => {}
+        Caught::Stopped { left } => {
+            eprintln!("interrupted: {left} rows are not searchable yet; the next search indexes them");
+            store.close().await;
+            std::process::exit(130);
+        }
     }
     store.close().await;
     Ok(())

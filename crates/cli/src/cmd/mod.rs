@@ -8,10 +8,12 @@ pub mod generate;
 pub mod import;
 pub mod models;
 pub mod samples;
+pub mod search_index;
 pub mod show;
 pub mod tokens;
 
 use std::path::PathBuf;
+use thinkscope_datasets::CancelFlag;
 use thinkscope_engine::device::{parse_dtype, DType, DeviceKind};
 use thinkscope_engine::LoadOptions;
 use thinkscope_store::{OpenMode, Store};
@@ -52,6 +54,18 @@ impl Ctx {
         let mode = if self.read_only { OpenMode::ReadOnly } else { OpenMode::ReadWrite };
         Ok(Store::open(&path, mode).await?)
     }
+}
+
+/// A flag that Ctrl-C raises, for long library work that stops between steps.
+pub fn cancel_on_ctrl_c() -> CancelFlag {
+    let cancel = CancelFlag::default();
+    let on_ctrl_c = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_ctrl_c.cancel();
+        }
+    });
+    cancel
 }
 
 pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {

@@ -1,4 +1,6 @@
-use super::{one_line, print_json, Ctx};
+use super::search_index::{self, Caught};
+use super::{cancel_on_ctrl_c, one_line, print_json, Ctx};
+use thinkscope_store::Store;
 use anyhow::bail;
 use thinkscope_protocol::{SampleFilter, SampleQuery, SampleSort};
 
@@ -45,6 +47,24 @@ fn parse_filter(filters: &[String]) -> anyhow::Result<SampleFilter> {
     Ok(f)
 }
 
+/// Finishes an index an interrupted import left behind; a read-only file searches what
+/// is indexed and says how much that is.
+async fn index_for_search(store: &Store) -> anyhow::Result<()> {
+    if store.is_read_only() {
+        let left: u64 = store.unindexed_datasets().await?.iter().map(|d| d.rows - d.indexed_rows).sum();
+        if left > 0 {
+            eprintln!("note: {left} rows of this read-only library are not in its search index and are not searched");
+        }
+        return Ok(());
+    }
+    let cancel = cancel_on_ctrl_c();
+    if let Caught::Stopped { left } = search_index::catch_up(store, false, || cancel.is_cancelled()).await? {
+        eprintln!("interrupted: {left} rows are not searchable yet");
+        std::process::exit(130);
+    }
+    Ok(())
+}
+
 pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let store = ctx.open().await?;
     let dataset = store.find_dataset(&args.dataset).await?;
@@ -62,6 +82,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         limit: args.limit,
         offset: args.offset,
     };
+    if query.search.is_some() {
+        index_for_search(&store).await?;
+    }
     let page = store.samples(&query).await?;
     if args.json {
         return print_json(&page.rows);

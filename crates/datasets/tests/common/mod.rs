@@ -20,11 +20,14 @@ pub async fn store(dir: &Path) -> Store {
     Store::open(dir.join("lib.db"), OpenMode::ReadWrite).await.unwrap()
 }
 
+/// Imports `path` and makes it searchable, as the app and the CLI do.
 pub async fn import_path(store: &Store, path: &Path) -> Result<ImportReport, ImportError> {
-    let req = ImportRequest { path: path.display().to_string(), ..ImportRequest::default() };
-    import(store, &req, |_| {}, &CancelFlag::default()).await
+    import_with(store, ImportRequest { path: path.display().to_string(), ..ImportRequest::default() }).await
 }
 
 pub async fn import_with(store: &Store, req: ImportRequest) -> Result<ImportReport, ImportError> {
-    import(store, &req, |_| {}, &CancelFlag::default()).await
+    let mut report = import(store, &req, |_| {}, &CancelFlag::default()).await?;
+    assert!(store.build_search_index(|_| {}, || false).await.unwrap());
+    report.dataset = store.find_dataset(&report.dataset.id).await.unwrap();
+    Ok(report)
 }

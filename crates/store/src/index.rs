@@ -1,0 +1,69 @@
+//! The full-text index, built after an import commits. The rows are browsable at once;
+//! search sees each dataset's rows up to `indexed_rows`, which catches up a chunk per
+//! transaction, so an interrupted build keeps what it did and the next one goes on.
+
+use crate::query::{dataset_from_row, DATASET_COLUMNS};
+use crate::{Store, StoreError};
+use sqlx::AssertSqlSafe;
+use thinkscope_protocol::{DatasetInfo, IndexProgress};
+
+/// Rows indexed per transaction: about 25 MB of Z1 text, a second or two holding the
+/// write lock. Each commit writes one FTS5 segment, so much smaller chunks mean more
+/// segment merges.
+const CHUNK_ROWS: i64 = 4096;
+
+impl Store {
+    /// Datasets whose rows are not all searchable yet, oldest import first.
+    pub async fn unindexed_datasets(&self) -> Result<Vec<DatasetInfo>, StoreError> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {DATASET_COLUMNS} FROM datasets WHERE indexed_rows < rows ORDER BY imported_at, id"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(dataset_from_row).collect())
+    }
+
+    /// Indexes every committed row that search does not see yet, reporting after each
+    /// chunk. Checks `stop` between chunks; returns whether it caught up.
+    pub async fn build_search_index(
+        &self,
+        mut on_progress: impl FnMut(&IndexProgress),
+        stop: impl Fn() -> bool,
+    ) -> Result<bool, StoreError> {
+        self.ensure_writable()?;
+        loop {
+            if stop() {
+                return Ok(false);
+            }
+            // IMMEDIATE: the watermark is read under the write lock, so two builders
+            // (the app and a CLI on the same file) never index a row twice.
+            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+            let next: Option<(String, i64, i64, i64)> = sqlx::query_as(
+                "SELECT id, rows, indexed_rows, first_rowid FROM datasets
+                 WHERE indexed_rows < rows ORDER BY imported_at, id LIMIT 1",
+            )
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((id, rows, indexed, first_rowid)) = next else {
+                tx.commit().await?;
+                return Ok(true);
+            };
+            let done = (indexed + CHUNK_ROWS).min(rows);
+            // Traces join in position order with newlines, as the snippets read them.
+            sqlx::query(
+                "INSERT INTO samples_fts (rowid, question, solution, traces)
+                 SELECT s.rowid, s.question, IFNULL(s.solution, ''),
+                        IFNULL((SELECT group_concat(text, char(10)) FROM
+                                    (SELECT text FROM traces t WHERE t.sample_id = s.id ORDER BY t.position)), '')
+                 FROM samples s WHERE s.rowid BETWEEN ? AND ?",
+            )
+            .bind(first_rowid + indexed)
+            .bind(first_rowid + done - 1)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE datasets SET indexed_rows = ? WHERE id = ?").bind(done).bind(&id).execute(&mut *tx).await?;
+            tx.commit().await?;
+            on_progress(&IndexProgress { dataset_id: id, indexed_rows: done as u64, rows: rows as u64 });
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! Builds the search index in the background after an import, at start-up and after
+//! File → Open, so rows are browsable at once and become searchable a chunk at a time.
+
+use crate::state::AppState;
+use std::time::Duration;
+use tauri::{AppHandle, Emitter, Manager};
+use thinkscope_protocol::IndexProgress;
+
+/// Event carrying `IndexProgress` after each indexed chunk.
+pub const INDEX_PROGRESS: &str = "index-progress";
+
+/// Lets the index of the current library catch up. Builders take turns (the next one
+/// finds whatever the last left), and one stops when the app moves to another library.
+pub fn spawn(app: AppHandle) {
+    tauri::async_runtime::spawn(async move {
+        let state = app.state::<AppState>();
+        let _turn = state.index_turn().await;
+        let store = state.store();
+        if store.is_read_only() {
+            return;
+        }
+        let moved_on = || state.store().path() != store.path();
+        loop {
+            let progress = |p: &IndexProgress| {
+                if let Err(e) = app.emit(INDEX_PROGRESS, p) {
+                    tracing::warn!("cannot send index progress: {e}");
+                }
+            };
+            match store.build_search_index(progress, moved_on).await {
+                Ok(_) => return,
+                // An import holds the write lock until it commits, and then asks again.
+                Err(e) if e.is_busy() => tokio::time::sleep(Duration::from_secs(1)).await,
+                Err(e) => {
+                    tracing::error!("building the search index of {}: {e}", store.path().display());
+                    return;
+                }
+            }
+            if moved_on() {
+                return;
+            }
+        }
+    });
+}
