@@ -100,6 +100,11 @@ pub async fn list_datasets(state: State<'_, AppState>) -> Result<Vec<DatasetInfo
 }
 
 #[tauri::command]
+pub async fn delete_dataset(state: State<'_, AppState>, dataset_id: String) -> Result<DatasetInfo> {
+    state.store().delete_dataset(&dataset_id).await.map_err(api)
+}
+
+#[tauri::command]
 pub async fn preview_import(path: String, format: Format) -> Result<ImportPreview> {
     // Reading and parsing the head of a file blocks; keep it off the async workers.
     tauri::async_runtime::spawn_blocking(move || {

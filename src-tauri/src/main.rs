@@ -47,6 +47,7 @@ fn main() {
             commands::open_library,
             commands::pick_path,
             commands::list_datasets,
+            commands::delete_dataset,
             commands::preview_import,
             commands::import_dataset,
             commands::cancel_import,

@@ -14,7 +14,7 @@ use fantoccini::elements::Element;
 use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::future::Future;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use support::{Guard, Tools};
@@ -52,8 +52,8 @@ async fn import_search_and_open_a_sample_with_rendered_math() {
     let client = connect(caps, port).await.unwrap_or_else(|e| panic!("{e}"));
 
     write_extra_files(tmp.path()).unwrap_or_else(|e| panic!("writing test files: {e}"));
-    let outcome = drive(&client, &dataset, tmp.path()).await;
-    let shot = artifacts.join(if outcome.is_ok() { "window.png" } else { "failure.png" });
+    let outcome = drive(&client, &dataset, tmp.path(), &artifacts).await;
+    let shot = artifacts.join(if outcome.is_ok() { "library.png" } else { "failure.png" });
     let saved = save_screenshot(&client, &shot).await;
     // Ending the session closes the app; tauri-driver and Xvfb stop when their guards drop.
     if let Err(e) = client.close().await {
@@ -126,7 +126,8 @@ async fn import_file(c: &Client, file: &Path, column: &str, rows: &str) -> Resul
     find(c, "#import-open-dataset").await?.click().await.map_err(err("open dataset"))
 }
 
-async fn drive(c: &Client, dataset: &Path, extra: &Path) -> Result<(), String> {
+/// Clicks through the app; `window.png` in `artifacts` shows a sample with rendered math.
+async fn drive(c: &Client, dataset: &Path, extra: &Path, artifacts: &Path) -> Result<(), String> {
     import_file(c, dataset, "problem", "500 rows").await?;
 
     // The dataset view: charts, then search with highlighted matches.
@@ -160,6 +161,7 @@ async fn drive(c: &Client, dataset: &Path, extra: &Path) -> Result<(), String> {
         .await
         .map_err(err("katex errors"))?;
     expect(raw.len() < formulas, "every formula failed to render".to_string())?;
+    save_screenshot(c, &artifacts.join("window.png")).await?;
 
     // Keyboard from the search box: Escape closes the detail, Enter opens the selected row.
     search.send_keys(&Key::Escape.to_string()).await.map_err(err("escape"))?;
@@ -192,6 +194,36 @@ async fn drive(c: &Client, dataset: &Path, extra: &Path) -> Result<(), String> {
     expect(trace.attr("open").await.map_err(err("open attr"))?.is_none(), "the trace starts open".to_string())?;
     find(c, ".detail details.trace summary").await?.click().await.map_err(err("open trace"))?;
     until("the trace text", || async { Ok(text(&trace).await?.contains("carefully count the r")) }).await?;
+
+    // Deleting from the library: the first click asks, the second deletes.
+    find(c, "nav .tab").await?.click().await.map_err(err("library tab"))?;
+    // A row is redrawn when its dataset's index catches up: look again if one goes stale.
+    let gpqa = until_some("the gpqa row among three datasets", || async {
+        let found = c.find_all(Locator::Css("tr.dataset-row")).await.map_err(err("dataset rows"))?;
+        if found.len() != 3 {
+            return Ok(None);
+        }
+        for row in found {
+            match text(&row).await {
+                Ok(t) if t.contains("gpqa.csv") => return Ok(Some(row)),
+                Ok(_) => {}
+                Err(_) => return Ok(None),
+            }
+        }
+        Err("no library row for gpqa.csv".to_string())
+    })
+    .await?;
+    gpqa.find(Locator::Css(".delete-dataset")).await.map_err(err("delete button"))?.click().await.map_err(err("delete"))?;
+    let confirm = gpqa.find(Locator::Css(".confirm-delete")).await.map_err(err("confirm button"))?;
+    let asked = text(&gpqa).await?;
+    expect(asked.contains("Delete 2 rows?"), format!("no confirmation in the row: {asked}"))?;
+    confirm.click().await.map_err(err("confirm delete"))?;
+    let body = find(c, "table.datasets tbody").await?;
+    until("the gpqa row to go", || async {
+        let found = c.find_all(Locator::Css("tr.dataset-row")).await.map_err(err("dataset rows"))?;
+        Ok(found.len() == 2 && !text(&body).await?.contains("gpqa.csv"))
+    })
+    .await?;
     Ok(())
 }
 
@@ -265,7 +297,7 @@ where
     .await
 }
 
-async fn save_screenshot(c: &Client, path: &PathBuf) -> Result<(), String> {
+async fn save_screenshot(c: &Client, path: &Path) -> Result<(), String> {
     let png = c.screenshot().await.map_err(err("screenshot"))?;
     expect(png.starts_with(b"\x89PNG"), "screenshot is not a PNG".into())?;
     std::fs::write(path, png).map_err(|e| format!("{}: {e}", path.display()))

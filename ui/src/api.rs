@@ -23,6 +23,10 @@ pub async fn list_datasets() -> Result<Vec<DatasetInfo>> {
     invoke("list_datasets", json!({})).await
 }
 
+pub async fn delete_dataset(dataset_id: &str) -> Result<DatasetInfo> {
+    invoke("delete_dataset", json!({ "datasetId": dataset_id })).await
+}
+
 pub async fn preview_import(path: &str, format: Format) -> Result<ImportPreview> {
     invoke("preview_import", json!({ "path": path, "format": format })).await
 }

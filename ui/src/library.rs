@@ -1,12 +1,25 @@
 //! The library page: every imported dataset with its size and provenance.
 
+use crate::api;
 use crate::app::{AppCtx, Page};
 use crate::text;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
 #[component]
 pub fn LibraryPage() -> impl IntoView {
     let ctx = expect_context::<AppCtx>();
+    // The dataset whose Delete was clicked once: a second click, on the confirmation, deletes.
+    let confirming = RwSignal::new(None::<String>);
+    let delete = move |id: String| {
+        spawn_local(async move {
+            match api::delete_dataset(&id).await {
+                Ok(_) => ctx.reload_datasets(),
+                Err(e) => ctx.notice.set(Some(e.message)),
+            }
+            confirming.set(None);
+        });
+    };
     view! {
         <section class="library">
             <h1>"Datasets"</h1>
@@ -26,7 +39,7 @@ pub fn LibraryPage() -> impl IntoView {
                     <thead>
                         <tr>
                             <th>"Name"</th><th>"Schema"</th><th>"Format"</th>
-                            <th class="num">"Rows"</th><th class="num">"Size"</th><th>"Imported"</th>
+                            <th class="num">"Rows"</th><th class="num">"Size"</th><th>"Imported"</th><th></th>
                         </tr>
                     </thead>
                     <tbody>
@@ -52,11 +65,45 @@ pub fn LibraryPage() -> impl IntoView {
                                 </td>
                                 <td class="num">{text::bytes(d.size_bytes)}</td>
                                 <td>{text::timestamp(&d.imported_at)}</td>
+                                <td class="actions" on:click=|ev| ev.stop_propagation()>
+                                    <DeleteButton id=d.id.clone() rows=d.rows confirming delete/>
+                                </td>
                             </tr>
                         </For>
                     </tbody>
                 </table>
             </Show>
         </section>
+    }
+}
+
+/// "Delete…", then "Delete N rows?" with the button that does it.
+#[component]
+fn DeleteButton(
+    id: String,
+    rows: u64,
+    confirming: RwSignal<Option<String>>,
+    delete: impl Fn(String) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let ctx = expect_context::<AppCtx>();
+    let id = StoredValue::new(id);
+    let asked = move || confirming.with(|c| c.as_deref() == Some(id.get_value().as_str()));
+    view! {
+        <Show when=move || !ctx.read_only()>
+            <Show
+                when=asked
+                fallback=move || view! {
+                    <button class="link delete-dataset" on:click=move |_| confirming.set(Some(id.get_value()))>
+                        "Delete…"
+                    </button>
+                }
+            >
+                <span class="confirm">
+                    {format!("Delete {}?", text::counted(rows, "row", "rows"))}
+                    <button class="danger confirm-delete" on:click=move |_| delete(id.get_value())>"Delete"</button>
+                    <button class="link" on:click=move |_| confirming.set(None)>"Cancel"</button>
+                </span>
+            </Show>
+        </Show>
     }
 }

@@ -26,6 +26,8 @@ enum Command {
     Import(cmd::import::Args),
     /// List the datasets in the library.
     Datasets(cmd::datasets::Args),
+    /// Remove a dataset with its samples, traces, token counts and search entries.
+    Delete(cmd::delete::Args),
     /// List or search the samples of a dataset.
     Samples(cmd::samples::Args),
     /// Show one sample in full.
@@ -56,6 +58,7 @@ fn main() -> std::process::ExitCode {
         let ctx = cmd::Ctx { db: cli.db, read_only: cli.read_only };
         match cli.command {
             Command::Import(args) => cmd::import::run(&ctx, args).await,
+            Command::Delete(args) => cmd::delete::run(&ctx, args).await,
             Command::Datasets(args) => cmd::datasets::run(&ctx, args).await,
             Command::Samples(args) => cmd::samples::run(&ctx, args).await,
             Command::Show(args) => cmd::show::run(&ctx, args).await,

@@ -71,6 +71,17 @@ fn import_list_search_show() {
     let again = ok_json(&db, &["import", math.to_str().unwrap(), "--json"]);
     assert_eq!(again["already_present"], true);
     assert_eq!(ok_json(&db, &["datasets", "--json"]).as_array().unwrap().len(), 2);
+
+    // Deleted, it is gone from the list, its samples from `show`, and it can come back.
+    let deleted = ok_json(&db, &["delete", "GPQA Diamond", "--json"]);
+    assert_eq!((deleted["name"].as_str(), deleted["rows"].as_u64()), (Some("GPQA Diamond"), Some(1)));
+    assert_eq!(ok_json(&db, &["datasets", "--json"]).as_array().unwrap().len(), 1);
+    let gone = thinkscope(&db, &["show", id]);
+    assert!(!gone.status.success());
+    let unknown = thinkscope(&db, &["delete", "GPQA Diamond"]);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("GPQA Diamond") && !unknown.status.success());
+    ok_json(&db, &["import", gpqa.to_str().unwrap(), "--name", "GPQA Diamond", "--json"]);
+    assert_eq!(ok_json(&db, &["show", id, "--json"])["correct_choice"], 0);
 }
 
 #[test]

@@ -89,6 +89,52 @@ async fn rows_are_browsable_at_once_and_searchable_once_indexed() {
     assert!(store.build_search_index(|_| panic!("nothing to index"), || false).await.unwrap());
 }
 
+/// Deleting a dataset takes its rows and its index entries: the next import reuses the
+/// rowids, and none of the deleted rows' words may match it.
+#[tokio::test]
+async fn a_deleted_dataset_leaves_nothing_searchable_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path()).await;
+    let aime = import_path(&store, &shared("aime25.jsonl")).await.unwrap().dataset;
+    let math = import_path(&store, &shared("math500.jsonl")).await.unwrap().dataset;
+    let search = |id: &str, word: &str| SampleQuery {
+        dataset_id: Some(id.to_string()),
+        search: Some(word.into()),
+        limit: 1,
+        ..Default::default()
+    };
+    assert!(store.samples(&search(&math.id, "prime")).await.unwrap().total > 0);
+    let aime_hits = store.samples(&search(&aime.id, "triangle")).await.unwrap().total;
+    assert!(aime_hits > 0);
+
+    let deleted = store.delete_dataset(&math.id).await.unwrap();
+    assert_eq!((deleted.name.as_str(), deleted.rows), ("math500", 500));
+    assert_eq!(store.datasets().await.unwrap(), vec![aime.clone()]);
+    assert_eq!(store.samples(&SampleQuery::default()).await.unwrap().total, 30);
+    assert!(matches!(store.delete_dataset(&math.id).await, Err(StoreError::UnknownDataset(_))));
+
+    // HumanEval takes MATH-500's rowids. A search must count exactly its rows whose
+    // indexed texts hold the word, never a row through a stale MATH-500 entry.
+    let humaneval = import_path(&store, &shared("humaneval.jsonl")).await.unwrap().dataset;
+    let rows = store
+        .samples(&SampleQuery { dataset_id: Some(humaneval.id.clone()), limit: 1000, ..Default::default() })
+        .await
+        .unwrap()
+        .rows;
+    let mut texts = Vec::new();
+    for r in &rows {
+        let d = store.sample(&r.id).await.unwrap();
+        let traces = d.traces.iter().map(|t| t.text.as_str()).collect::<Vec<_>>().join("\n");
+        texts.push(format!("{} {} {traces}", r.question, d.solution.unwrap_or_default()).to_lowercase());
+    }
+    for word in ["prime", "integer", "polynomial", "triangle", "digits"] {
+        let expected = texts.iter().filter(|t| t.split(|c: char| !c.is_alphanumeric()).any(|w| w == word)).count();
+        let found = store.samples(&search(&humaneval.id, word)).await.unwrap().total;
+        assert_eq!(found, expected as u64, "{word}");
+    }
+    assert_eq!(store.samples(&search(&aime.id, "triangle")).await.unwrap().total, aime_hits);
+}
+
 #[tokio::test]
 async fn read_only_open_reads_and_refuses_writes() {
     let dir = tempfile::tempdir().unwrap();

@@ -1,16 +1,24 @@
-//! The full-text index, built after an import commits. The rows are browsable at once;
+//! The full-text index, built after an import commits (and emptied of a deleted dataset). The rows are browsable at once;
 //! search sees each dataset's rows up to `indexed_rows`, which catches up a chunk per
 //! transaction, so an interrupted build keeps what it did and the next one goes on.
 
 use crate::query::{dataset_from_row, DATASET_COLUMNS};
 use crate::{Store, StoreError};
-use sqlx::AssertSqlSafe;
+use sqlx::{AssertSqlSafe, Row};
 use thinkscope_protocol::{DatasetInfo, IndexProgress};
 
 /// Rows indexed per transaction: about 25 MB of Z1 text, a second or two holding the
 /// write lock. Each commit writes one FTS5 segment, so much smaller chunks mean more
 /// segment merges.
 const CHUNK_ROWS: i64 = 4096;
+
+/// A sample's rowid and the texts the index holds for it, over `samples s`. The index is
+/// contentless: removing a row means handing FTS5 these same texts again. Traces join in
+/// position order with newlines, as the snippets read them.
+const INDEXED_TEXTS: &str = "s.rowid, s.question, IFNULL(s.solution, ''),
+    IFNULL((SELECT group_concat(text, char(10)) FROM
+                (SELECT text FROM traces t WHERE t.sample_id = s.id ORDER BY t.position)), '')
+    FROM samples s";
 
 impl Store {
     /// Datasets whose rows are not all searchable yet, oldest import first.
@@ -49,14 +57,9 @@ impl Store {
                 return Ok(true);
             };
             let done = (indexed + CHUNK_ROWS).min(rows);
-            // Traces join in position order with newlines, as the snippets read them.
-            sqlx::query(
-                "INSERT INTO samples_fts (rowid, question, solution, traces)
-                 SELECT s.rowid, s.question, IFNULL(s.solution, ''),
-                        IFNULL((SELECT group_concat(text, char(10)) FROM
-                                    (SELECT text FROM traces t WHERE t.sample_id = s.id ORDER BY t.position)), '')
-                 FROM samples s WHERE s.rowid BETWEEN ? AND ?",
-            )
+            sqlx::query(AssertSqlSafe(format!(
+                "INSERT INTO samples_fts (rowid, question, solution, traces) SELECT {INDEXED_TEXTS} WHERE s.rowid BETWEEN ? AND ?"
+            )))
             .bind(first_rowid + indexed)
             .bind(first_rowid + done - 1)
             .execute(&mut *tx)
@@ -65,5 +68,34 @@ impl Store {
             tx.commit().await?;
             on_progress(&IndexProgress { dataset_id: id, indexed_rows: done as u64, rows: rows as u64 });
         }
+    }
+
+    /// Removes a dataset: its samples, traces, token counts and index entries, in one
+    /// transaction. Returns what was removed.
+    pub async fn delete_dataset(&self, id: &str) -> Result<DatasetInfo, StoreError> {
+        self.ensure_writable()?;
+        // IMMEDIATE: no index chunk of this dataset lands between reading how far the
+        // index got and removing those entries.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let row = sqlx::query(AssertSqlSafe(format!("SELECT {DATASET_COLUMNS}, first_rowid FROM datasets WHERE id = ?")))
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::UnknownDataset(id.to_string()))?;
+        let dataset = dataset_from_row(&row);
+        if let Some(first_rowid) = row.get::<Option<i64>, _>("first_rowid") {
+            sqlx::query(AssertSqlSafe(format!(
+                "INSERT INTO samples_fts (samples_fts, rowid, question, solution, traces) \
+                 SELECT 'delete', {INDEXED_TEXTS} WHERE s.rowid BETWEEN ? AND ?"
+            )))
+            .bind(first_rowid)
+            .bind(first_rowid + dataset.indexed_rows as i64 - 1)
+            .execute(&mut *tx)
+            .await?;
+        }
+        // Samples, traces and token counts go by ON DELETE CASCADE.
+        sqlx::query("DELETE FROM datasets WHERE id = ?").bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(dataset)
     }
 }

@@ -4,6 +4,7 @@ pub mod bench;
 pub mod bench_decode;
 pub mod bench_import;
 pub mod datasets;
+pub mod delete;
 pub mod generate;
 pub mod import;
 pub mod models;
