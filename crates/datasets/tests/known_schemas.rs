@@ -34,6 +34,8 @@ async fn math500_fields_and_facets() {
     let subject = |name: &str| facets.subject.iter().find(|f| f.value == name).map(|f| f.count);
     assert_eq!(subject("Algebra"), Some(124));
     assert_eq!(subject("Counting & Probability"), Some(38));
+    assert!(facets.subject.windows(2).all(|w| w[0].count >= w[1].count), "most frequent first");
+    assert_eq!(facets.domain.iter().map(|f| (f.value.as_str(), f.count)).collect::<Vec<_>>(), [("math", 500)]);
     let levels: Vec<_> = facets.level.iter().map(|f| (f.value.as_str(), f.count)).collect();
     assert!(levels.contains(&("5", 134)) && levels.contains(&("1", 43)), "{levels:?}");
 

@@ -84,7 +84,21 @@ enum Facet {
     HasTrace,
 }
 
+/// The facets in the order `Facets` lists them.
+const FACETS: [Facet; 5] = [Facet::Domain, Facet::Subject, Facet::Source, Facet::Level, Facet::HasTrace];
+
 impl Facet {
+    /// Whether the query filters on this facet.
+    fn is_filtered(self, f: &SampleFilter) -> bool {
+        match self {
+            Facet::Domain => f.domain.is_some(),
+            Facet::Subject => f.subject.is_some(),
+            Facet::Source => f.source.is_some(),
+            Facet::Level => f.level.is_some(),
+            Facet::HasTrace => f.has_trace.is_some(),
+        }
+    }
+
     fn column(self) -> &'static str {
         match self {
             Facet::Domain => "s.domain",
@@ -333,47 +347,77 @@ impl Store {
     pub async fn facets(&self, q: &SampleQuery) -> Result<Facets, StoreError> {
         let terms = search_terms(q);
         let range = self.rowid_range(q).await?;
-        let count = |facet: Facet| {
-            let sel = Selection::new(q, &terms, range, Some(facet));
-            let col = facet.column();
-            let query = sel.query(
-                &format!("CAST({col} AS TEXT) AS value, COUNT(*) AS n"),
-                &format!("GROUP BY {col} ORDER BY n DESC, value"),
-            );
-            async move {
-                let rows = query.fetch_all(&self.pool).await.map_err(|e| bad_search(q, e))?;
-                Ok::<_, StoreError>(
-                    // Rows without a value form a NULL group, which is no choice to offer.
-                    rows.iter()
-                        .filter_map(|r| {
-                            Some(FacetCount { value: r.get::<Option<String>, _>("value")?, count: r.get::<i64, _>("n") as u64 })
-                        })
-                        .collect::<Vec<_>>(),
-                )
+        // One pass over the matching rows, grouped by every facet column at once: each
+        // facet without a filter of its own counts from it (a search over a common word
+        // joins every match once, not once per facet).
+        let all = Selection::new(q, &terms, range, None);
+        let columns = FACETS.iter().map(|f| format!("CAST({} AS TEXT)", f.column())).collect::<Vec<_>>().join(", ");
+        let groups = all
+            .query(
+                &format!("{columns}, COUNT(*), MIN(s.thinking_tokens), MAX(s.thinking_tokens)"),
+                &format!("GROUP BY {}", (1..=FACETS.len()).map(|i| i.to_string()).collect::<Vec<_>>().join(", ")),
+            )
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| bad_search(q, e))?;
+        let n = FACETS.len();
+        let mut counts: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); n];
+        let mut tokens: Option<[u64; 2]> = None;
+        for g in &groups {
+            let count = g.get::<i64, _>(n) as u64;
+            for (i, facet) in counts.iter_mut().enumerate() {
+                // Rows without a value form no choice to offer.
+                if let Some(value) = g.get::<Option<String>, _>(i) {
+                    *facet.entry(value).or_default() += count;
+                }
             }
-        };
-        let mut has_trace = count(Facet::HasTrace).await?;
+            if let (Some(lo), Some(hi)) = (g.get::<Option<i64>, _>(n + 1), g.get::<Option<i64>, _>(n + 2)) {
+                let [a, b] = tokens.get_or_insert([lo as u64, hi as u64]);
+                *a = (*a).min(lo as u64);
+                *b = (*b).max(hi as u64);
+            }
+        }
+        // A facet with a filter set counts without that filter, so it shows the
+        // alternatives: a query of its own.
+        let mut lists = Vec::with_capacity(n);
+        for (facet, from_groups) in FACETS.into_iter().zip(counts) {
+            let list = if facet.is_filtered(&q.filter) {
+                self.facet_counts(q, &terms, range, facet).await?
+            } else {
+                let mut list: Vec<FacetCount> =
+                    from_groups.into_iter().map(|(value, count)| FacetCount { value, count }).collect();
+                list.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+                list
+            };
+            lists.push(list);
+        }
+        let [domain, subject, source, level, mut has_trace]: [Vec<FacetCount>; 5] =
+            lists.try_into().expect("one list per facet");
         for f in &mut has_trace {
             f.value = if f.value == "1" { "true".into() } else { "false".into() };
         }
-        let sel = Selection::new(q, &terms, range, None);
-        let range = sel
-            .query("MIN(s.thinking_tokens), MAX(s.thinking_tokens)", "")
-            .fetch_one(&self.pool)
+        Ok(Facets { domain, subject, source, level, has_trace, thinking_tokens_range: tokens })
+    }
+
+    /// Counts of one facet's values under the query without that facet's own filter,
+    /// most frequent first.
+    async fn facet_counts(
+        &self,
+        q: &SampleQuery,
+        terms: &[Term],
+        range: Option<(i64, i64)>,
+        facet: Facet,
+    ) -> Result<Vec<FacetCount>, StoreError> {
+        let col = facet.column();
+        let rows = Selection::new(q, terms, range, Some(facet))
+            .query(&format!("CAST({col} AS TEXT) AS value, COUNT(*) AS n"), &format!("GROUP BY {col} ORDER BY n DESC, value"))
+            .fetch_all(&self.pool)
             .await
             .map_err(|e| bad_search(q, e))?;
-        let thinking_tokens_range = match (range.get::<Option<i64>, _>(0), range.get::<Option<i64>, _>(1)) {
-            (Some(lo), Some(hi)) => Some([lo as u64, hi as u64]),
-            _ => None,
-        };
-        Ok(Facets {
-            domain: count(Facet::Domain).await?,
-            subject: count(Facet::Subject).await?,
-            source: count(Facet::Source).await?,
-            level: count(Facet::Level).await?,
-            has_trace,
-            thinking_tokens_range,
-        })
+        Ok(rows
+            .iter()
+            .filter_map(|r| Some(FacetCount { value: r.get::<Option<String>, _>("value")?, count: r.get::<i64, _>("n") as u64 }))
+            .collect())
     }
 
     /// The full id of the one sample whose id starts with `prefix` (at least 8 characters).

@@ -108,12 +108,22 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
     i
 }
 
-/// A window of about `width` bytes around the first match, with its marks, or `None`
-/// when no term occurs in `text`.
+/// Context kept before the first match: a few words, so the match stays in sight when a
+/// narrow column clips the snippet.
+const LEAD_BYTES: usize = 32;
+
+/// A window of about `width` bytes from just before the first match, with its marks, or
+/// `None` when no term occurs in `text`.
 pub(crate) fn snippet(text: &str, terms: &[Term], width: usize) -> Option<Highlighted> {
     let mut found = matches(text, terms);
     let first = found.next()?;
-    let start = floor_char_boundary(text, first[0].saturating_sub(width / 4));
+    let start = floor_char_boundary(text, first[0].saturating_sub(LEAD_BYTES));
+    // Begin at a word, not inside one.
+    let inside_word = start > 0 && !text[..start].ends_with(char::is_whitespace);
+    let start = match text[start..first[0]].find(char::is_whitespace) {
+        Some(i) if inside_word => start + i + 1,
+        _ => start,
+    };
     let end = floor_char_boundary(text, (start + width).min(text.len()));
     let lead = if start > 0 { "…" } else { "" };
     let tail = if end < text.len() { "…" } else { "" };
@@ -160,5 +170,10 @@ mod tests {
         assert_eq!(h.marks.len(), 1);
         assert_eq!(&h.text[h.marks[0][0]..h.marks[0][1]], "Prime");
         assert!(snippet("nothing here", &parse_terms("prime"), 100).is_none());
+        // A few whole words of context, so the match is near the start.
+        let long = format!("{}seven words before the prime factorization", "filler ".repeat(50));
+        let h = snippet(&long, &parse_terms("prime"), 120).unwrap();
+        assert!(h.text.starts_with("…filler seven words before the prime"), "{}", h.text);
+        assert!(h.marks[0][0] <= LEAD_BYTES + '…'.len_utf8());
     }
 }
