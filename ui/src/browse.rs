@@ -127,7 +127,8 @@ pub fn BrowsePage(dataset: Option<String>) -> impl IntoView {
     provide_context(state);
 
     // Rows of the datasets in view that search sees, and all of them: they differ while
-    // the index catches up after an import. Results are fetched again once it has.
+    // the index catches up after an import. A search is fetched again as it grows, unless
+    // the user has moved into the results (then only once the index has caught up).
     let coverage = Memo::new(move |_| {
         let scope = state.dataset.get();
         ctx.datasets.with(|list| {
@@ -136,13 +137,16 @@ pub fn BrowsePage(dataset: Option<String>) -> impl IntoView {
                 .fold((0, 0), |(indexed, rows), d| (indexed + d.indexed_rows, rows + d.rows))
         })
     });
-    Effect::new(move |was_complete: Option<bool>| {
-        let (indexed, rows) = coverage.get();
-        let complete = indexed == rows;
-        if complete && was_complete == Some(false) && state.search.with_untracked(|s| !s.trim().is_empty()) {
+    Effect::new(move |before: Option<(u64, u64)>| {
+        let now = coverage.get();
+        let grew = before.is_some_and(|(indexed, rows)| rows == now.1 && indexed != now.0);
+        let searching = state.search.with_untracked(|s| !s.trim().is_empty());
+        let untouched = state.selected.get_untracked().is_none()
+            && state.scroller.get_untracked().is_none_or(|el| el.scroll_top() == 0);
+        if grew && searching && (now.0 == now.1 || untouched) {
             state.reload.update(|n| *n += 1);
         }
-        complete
+        now
     });
     provide_context(coverage);
 
