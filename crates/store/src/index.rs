@@ -66,6 +66,7 @@ impl Store {
             .await?;
             sqlx::query("UPDATE datasets SET indexed_rows = ? WHERE id = ?").bind(done).bind(&id).execute(&mut *tx).await?;
             tx.commit().await?;
+            self.checkpoint().await?;
             on_progress(&IndexProgress { dataset_id: id, indexed_rows: done as u64, rows: rows as u64 });
         }
     }
@@ -96,6 +97,7 @@ impl Store {
         // Samples, traces and token counts go by ON DELETE CASCADE.
         sqlx::query("DELETE FROM datasets WHERE id = ?").bind(id).execute(&mut *tx).await?;
         tx.commit().await?;
+        self.checkpoint().await?;
         Ok(dataset)
     }
 }

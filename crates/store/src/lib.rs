@@ -66,6 +66,13 @@ impl Store {
         self.pool.close().await;
     }
 
+    /// Copies committed pages from the WAL into the file, without waiting for readers
+    /// (what SQLite's automatic checkpoint would do; it is off, see `open`).
+    async fn checkpoint(&self) -> Result<(), StoreError> {
+        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&self.pool).await?;
+        Ok(())
+    }
+
     fn ensure_writable(&self) -> Result<(), StoreError> {
         if self.read_only {
             Err(StoreError::ReadOnly { path: self.path.clone() })

@@ -86,12 +86,16 @@ impl Store {
         // Reads map the file instead of copying every page through read() calls.
         let mut options = check_options.clone().pragma("mmap_size", "4294967296");
         if !read_only {
-            // A 64 MB page cache (default 2 MB) keeps a large import's FTS segment merges
-            // in memory instead of re-reading them from the WAL.
+            // A 64 MB page cache (default 2 MB) keeps a large index build's FTS segment
+            // merges in memory instead of re-reading them from the WAL.
+            // No checkpoint inside a commit: an import's commit would copy its whole WAL
+            // (1.3 GB for Z1-107K) into the file before returning. `Store::checkpoint`
+            // does it after the other writes, and the index build that follows an import.
             options = options
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
-                .pragma("cache_size", "-65536");
+                .pragma("cache_size", "-65536")
+                .pragma("wal_autocheckpoint", "0");
         }
         let open_error = |e: sqlx::Error| match &e {
             sqlx::Error::Database(db) if db.message().contains("not a database") => {

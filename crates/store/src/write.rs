@@ -159,7 +159,7 @@ impl Store {
             }
         }
         tx.commit().await?;
-        Ok(())
+        self.checkpoint().await
     }
 }
 
