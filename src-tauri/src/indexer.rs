@@ -8,6 +8,8 @@ use thinkscope_protocol::IndexProgress;
 
 /// Event carrying `IndexProgress` after each indexed chunk.
 pub const INDEX_PROGRESS: &str = "index-progress";
+/// Event carrying the message of a build that failed (the rows stay browsable).
+pub const INDEX_ERROR: &str = "index-error";
 
 /// Lets the index of the current library catch up. Builders take turns (the next one
 /// finds whatever the last left), and one stops when the app moves to another library.
@@ -31,7 +33,11 @@ pub fn spawn(app: AppHandle) {
                 // An import holds the write lock until it commits, and then asks again.
                 Err(e) if e.is_busy() => tokio::time::sleep(Duration::from_secs(1)).await,
                 Err(e) => {
-                    tracing::error!("building the search index of {}: {e}", store.path().display());
+                    let message = format!("Building the search index of {} failed: {e}", store.path().display());
+                    tracing::error!("{message}");
+                    if let Err(e) = app.emit(INDEX_ERROR, &message) {
+                        tracing::warn!("cannot send the index error: {e}");
+                    }
                     return;
                 }
             }

@@ -59,6 +59,7 @@ pub async fn dataset_charts(dataset_id: &str) -> Result<DatasetCharts> {
 pub mod events {
     pub const IMPORT_PROGRESS: &str = "import-progress";
     pub const INDEX_PROGRESS: &str = "index-progress";
+    pub const INDEX_ERROR: &str = "index-error";
     pub const LIBRARY_CHANGED: &str = "library-changed";
     pub const MENU: &str = "menu";
     pub const MENU_ERROR: &str = "menu-error";

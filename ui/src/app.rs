@@ -141,6 +141,7 @@ async fn subscribe(ctx: AppCtx) {
         })
         .await,
         listen(events::MENU_ERROR, move |message: String| ctx.notice.set(Some(message))).await,
+        listen(events::INDEX_ERROR, move |message: String| ctx.notice.set(Some(message))).await,
         listen(events::DRAG_ENTER, move |_: serde_json::Value| ctx.dragging.set(true)).await,
         listen(events::DRAG_LEAVE, move |_: serde_json::Value| ctx.dragging.set(false)).await,
         listen(events::DRAG_DROP, move |drop: DragDrop| {

@@ -135,6 +135,8 @@ fn search_finishes_an_index_left_behind() {
         store.close().await;
     });
     assert_eq!(ok_json(&db, &["datasets", "--json"])[0]["indexed_rows"], 0);
+    let listed = String::from_utf8(thinkscope(&db, &["datasets"]).stdout).unwrap();
+    assert!(listed.contains("search covers 0 of 500 rows"), "{listed}");
 
     let out = thinkscope(&db, &["--read-only", "samples", "math500", "--search", "prime", "--json"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

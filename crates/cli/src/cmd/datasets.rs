@@ -18,7 +18,12 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     }
     println!("{:<12}  {:<28} {:>7}  {:<8} {:<18} imported", "id", "name", "rows", "format", "schema");
     for d in datasets {
-        println!("{:<12}  {:<28} {:>7}  {:<8} {:<18} {}", &d.id[..12], d.name, d.rows, d.format, d.schema, d.imported_at);
+        let index = if d.indexed_rows < d.rows {
+            format!("  (search covers {} of {} rows until indexed)", d.indexed_rows, d.rows)
+        } else {
+            String::new()
+        };
+        println!("{:<12}  {:<28} {:>7}  {:<8} {:<18} {}{index}", &d.id[..12], d.name, d.rows, d.format, d.schema, d.imported_at);
     }
     Ok(())
 }
