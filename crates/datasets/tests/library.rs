@@ -77,7 +77,7 @@ async fn rows_are_browsable_at_once_and_searchable_once_indexed() {
     let primes = store.samples(&query(&math.id, Some("prime"))).await.unwrap().total;
     assert!(primes >= 10, "{primes}");
     let aime_question = store.samples(&query(&aime.id, None)).await.unwrap().rows[0].question.clone();
-    let word = aime_question.split(|c: char| !c.is_alphabetic()).filter(|w| w.len() >= 6).next().unwrap().to_string();
+    let word = aime_question.split(|c: char| !c.is_alphabetic()).find(|w| w.len() >= 6).unwrap().to_string();
     assert_eq!(store.samples(&query(&aime.id, Some(&word))).await.unwrap().total, 0);
 
     // The next build does only what is left, and indexes nothing twice.
