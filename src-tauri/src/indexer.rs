@@ -21,7 +21,11 @@ pub fn spawn(app: AppHandle) {
         if store.is_read_only() {
             return;
         }
-        let moved_on = || state.store().path() != store.path();
+        // Another library, or this one reopened read-only.
+        let moved_on = || {
+            let current = state.store();
+            current.path() != store.path() || current.is_read_only()
+        };
         loop {
             let progress = |p: &IndexProgress| {
                 if let Err(e) = app.emit(INDEX_PROGRESS, p) {

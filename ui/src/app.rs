@@ -86,8 +86,11 @@ pub fn App() -> impl IntoView {
             Err(e) => ctx.notice.set(Some(e.message)),
         }
     });
-    ctx.reload_datasets();
-    spawn_local(subscribe(ctx));
+    // Listen first: an index build started with the app may finish before the list loads.
+    spawn_local(async move {
+        subscribe(ctx).await;
+        ctx.reload_datasets();
+    });
 
     view! {
         <div class="app">
@@ -123,13 +126,16 @@ async fn subscribe(ctx: AppCtx) {
         .await,
         listen(events::IMPORT_PROGRESS, move |p: ImportProgress| ctx.progress.set(Some(p))).await,
         listen(events::INDEX_PROGRESS, move |p: IndexProgress| {
-            ctx.datasets.update(|list| {
-                if let Some(d) = list.iter_mut().find(|d| d.id == p.dataset_id) {
+            let known = ctx.datasets.try_update(|list| match list.iter_mut().find(|d| d.id == p.dataset_id) {
+                Some(d) => {
                     d.indexed_rows = p.indexed_rows;
+                    true
                 }
+                None => false,
             });
-            // The list may have been in flight when this came: read the final state.
-            if p.indexed_rows == p.rows {
+            // A dataset the list does not have yet, or the end of a build while the list
+            // may have been in flight: read the stored state.
+            if known != Some(true) || p.indexed_rows == p.rows {
                 ctx.reload_datasets();
             }
         })

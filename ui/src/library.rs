@@ -11,13 +11,16 @@ pub fn LibraryPage() -> impl IntoView {
     let ctx = expect_context::<AppCtx>();
     // The dataset whose Delete was clicked once: a second click, on the confirmation, deletes.
     let confirming = RwSignal::new(None::<String>);
+    let deleting = RwSignal::new(false);
     let delete = move |id: String| {
+        deleting.set(true);
         spawn_local(async move {
             match api::delete_dataset(&id).await {
                 Ok(_) => ctx.reload_datasets(),
                 Err(e) => ctx.notice.set(Some(e.message)),
             }
             confirming.set(None);
+            deleting.set(false);
         });
     };
     view! {
@@ -43,7 +46,7 @@ pub fn LibraryPage() -> impl IntoView {
                         </tr>
                     </thead>
                     <tbody>
-                        <For each=move || ctx.datasets.get() key=|d| (d.id.clone(), d.indexed_rows) let:d>
+                        <For each=move || ctx.datasets.get() key=|d| d.id.clone() let:d>
                             <tr class="dataset-row" tabindex="0"
                                 on:click={
                                     let id = d.id.clone();
@@ -57,16 +60,12 @@ pub fn LibraryPage() -> impl IntoView {
                                 <td>{d.format.clone()}</td>
                                 <td class="num">
                                     {text::count(d.rows)}
-                                    {(d.indexed_rows < d.rows).then(|| view! {
-                                        <div class="muted small">
-                                            {format!("indexing {}%", d.indexed_rows * 100 / d.rows.max(1))}
-                                        </div>
-                                    })}
+                                    <IndexStatus id=d.id.clone() rows=d.rows/>
                                 </td>
                                 <td class="num">{text::bytes(d.size_bytes)}</td>
                                 <td>{text::timestamp(&d.imported_at)}</td>
                                 <td class="actions" on:click=|ev| ev.stop_propagation()>
-                                    <DeleteButton id=d.id.clone() rows=d.rows confirming delete/>
+                                    <DeleteButton id=d.id.clone() rows=d.rows confirming deleting delete/>
                                 </td>
                             </tr>
                         </For>
@@ -83,6 +82,7 @@ fn DeleteButton(
     id: String,
     rows: u64,
     confirming: RwSignal<Option<String>>,
+    deleting: RwSignal<bool>,
     delete: impl Fn(String) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let ctx = expect_context::<AppCtx>();
@@ -99,11 +99,34 @@ fn DeleteButton(
                 }
             >
                 <span class="confirm">
-                    {format!("Delete {}?", text::counted(rows, "row", "rows"))}
-                    <button class="danger confirm-delete" on:click=move |_| delete(id.get_value())>"Delete"</button>
-                    <button class="link" on:click=move |_| confirming.set(None)>"Cancel"</button>
+                    {move || if deleting.get() {
+                        "Deleting…".to_string()
+                    } else {
+                        format!("Delete {}?", text::counted(rows, "row", "rows"))
+                    }}
+                    <button class="danger confirm-delete" disabled=move || deleting.get()
+                        on:click=move |_| delete(id.get_value())>"Delete"</button>
+                    <button class="link" disabled=move || deleting.get()
+                        on:click=move |_| confirming.set(None)>"Cancel"</button>
                 </span>
             </Show>
         </Show>
+    }
+}
+
+/// How much of a dataset search sees, while that is not all of it; follows the
+/// `index-progress` events without redrawing the row.
+#[component]
+fn IndexStatus(id: String, rows: u64) -> impl IntoView {
+    let ctx = expect_context::<AppCtx>();
+    let indexed = move || ctx.datasets.with(|list| list.iter().find(|d| d.id == id).map_or(rows, |d| d.indexed_rows));
+    move || {
+        let indexed = indexed();
+        (indexed < rows).then(|| {
+            let percent = indexed * 100 / rows.max(1);
+            // A read-only library is not indexed here; say how far its index goes.
+            let label = if ctx.read_only() { format!("search index {percent}%") } else { format!("indexing {percent}%") };
+            view! { <div class="muted small index-status">{label}</div> }
+        })
     }
 }

@@ -33,6 +33,7 @@ fn import_list_search_show() {
     let math = shared("math500.jsonl");
     let report = ok_json(&db, &["import", math.to_str().unwrap(), "--json"]);
     assert_eq!(report["dataset"]["rows"], 500);
+    assert_eq!(report["dataset"]["indexed_rows"], 500);
     let gpqa = dir.path().join("gpqa.csv");
     std::fs::write(&gpqa, "Question,Correct Answer,Incorrect Answer 1,Incorrect Answer 2,Incorrect Answer 3,Subdomain,High-level domain,Record ID\nWhich is a noble gas?,Neon,Oxygen,Nitrogen,Iron,Chemistry (general),Chemistry,recA\n").unwrap();
     ok_json(&db, &["import", gpqa.to_str().unwrap(), "--name", "GPQA Diamond", "--json"]);
@@ -71,6 +72,14 @@ fn import_list_search_show() {
     let again = ok_json(&db, &["import", math.to_str().unwrap(), "--json"]);
     assert_eq!(again["already_present"], true);
     assert_eq!(ok_json(&db, &["datasets", "--json"]).as_array().unwrap().len(), 2);
+
+    // A name two datasets share is refused by `delete` (reads take the latest).
+    let mut named = ok_json(&db, &["import", math.to_str().unwrap(), "--name", "GPQA Diamond", "--map", "question=problem", "--json"]);
+    let twin = named["dataset"]["id"].take();
+    let refused = thinkscope(&db, &["delete", "GPQA Diamond"]);
+    let why = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success() && why.contains("matches 2 datasets"), "{why}");
+    ok_json(&db, &["delete", twin.as_str().unwrap(), "--json"]);
 
     // Deleted, it is gone from the list, its samples from `show`, and it can come back.
     let deleted = ok_json(&db, &["delete", "GPQA Diamond", "--json"]);

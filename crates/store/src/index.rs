@@ -1,16 +1,20 @@
-//! The full-text index, built after an import commits (and emptied of a deleted dataset). The rows are browsable at once;
-//! search sees each dataset's rows up to `indexed_rows`, which catches up a chunk per
-//! transaction, so an interrupted build keeps what it did and the next one goes on.
+//! The full-text index, built after an import commits and emptied of a deleted dataset.
+//! The rows are browsable at once; search sees each dataset's rows up to `indexed_rows`,
+//! which catches up a chunk per transaction, so an interrupted build keeps what it did
+//! and the next one goes on.
 
 use crate::query::{dataset_from_row, DATASET_COLUMNS};
 use crate::{Store, StoreError};
 use sqlx::{AssertSqlSafe, Row};
+use std::time::{Duration, Instant};
 use thinkscope_protocol::{DatasetInfo, IndexProgress};
 
-/// Rows indexed per transaction: about 25 MB of Z1 text, a second or two holding the
-/// write lock. Each commit writes one FTS5 segment, so much smaller chunks mean more
-/// segment merges.
-const CHUNK_ROWS: i64 = 4096;
+/// How long one chunk should hold the write lock. Rows per chunk follow it, since rows
+/// range from a 200-byte question to several 30 KB traces; every commit flushes FTS5's
+/// terms to a new segment, so much shorter chunks mean more segment merges.
+const CHUNK_TARGET: Duration = Duration::from_millis(1500);
+const FIRST_CHUNK_ROWS: i64 = 1024;
+const CHUNK_ROWS: std::ops::RangeInclusive<i64> = 64..=16_384;
 
 /// A sample's rowid and the texts the index holds for it, over `samples s`. The index is
 /// contentless: removing a row means handing FTS5 these same texts again. Traces join in
@@ -39,10 +43,12 @@ impl Store {
         stop: impl Fn() -> bool,
     ) -> Result<bool, StoreError> {
         self.ensure_writable()?;
+        let mut chunk_rows = FIRST_CHUNK_ROWS;
         loop {
             if stop() {
                 return Ok(false);
             }
+            let started = Instant::now();
             // IMMEDIATE: the watermark is read under the write lock, so two builders
             // (the app and a CLI on the same file) never index a row twice.
             let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
@@ -56,7 +62,7 @@ impl Store {
                 tx.commit().await?;
                 return Ok(true);
             };
-            let done = (indexed + CHUNK_ROWS).min(rows);
+            let done = (indexed + chunk_rows).min(rows);
             sqlx::query(AssertSqlSafe(format!(
                 "INSERT INTO samples_fts (rowid, question, solution, traces) SELECT {INDEXED_TEXTS} WHERE s.rowid BETWEEN ? AND ?"
             )))
@@ -66,7 +72,10 @@ impl Store {
             .await?;
             sqlx::query("UPDATE datasets SET indexed_rows = ? WHERE id = ?").bind(done).bind(&id).execute(&mut *tx).await?;
             tx.commit().await?;
-            self.checkpoint().await?;
+            let took = started.elapsed().as_secs_f64().max(1e-3);
+            let scaled = ((done - indexed) as f64 * CHUNK_TARGET.as_secs_f64() / took) as i64;
+            chunk_rows = scaled.clamp(*CHUNK_ROWS.start(), *CHUNK_ROWS.end());
+            self.checkpoint().await;
             on_progress(&IndexProgress { dataset_id: id, indexed_rows: done as u64, rows: rows as u64 });
         }
     }
@@ -97,7 +106,7 @@ impl Store {
         // Samples, traces and token counts go by ON DELETE CASCADE.
         sqlx::query("DELETE FROM datasets WHERE id = ?").bind(id).execute(&mut *tx).await?;
         tx.commit().await?;
-        self.checkpoint().await?;
+        self.checkpoint().await;
         Ok(dataset)
     }
 }

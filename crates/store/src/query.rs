@@ -230,8 +230,15 @@ impl Store {
         Ok(row.as_ref().map(dataset_from_row))
     }
 
-    /// A dataset by id, id prefix (as printed by `datasets`), or exact name.
+    /// A dataset by id, id prefix (as printed by `datasets`), or exact name; when several
+    /// match, an exact id, else the latest import.
     pub async fn find_dataset(&self, id_or_name: &str) -> Result<DatasetInfo, StoreError> {
+        let found = self.matching_datasets(id_or_name).await?;
+        found.into_iter().next().ok_or_else(|| StoreError::UnknownDataset(id_or_name.to_string()))
+    }
+
+    /// Every dataset `id_or_name` could mean, in `find_dataset`'s order of preference.
+    pub async fn matching_datasets(&self, id_or_name: &str) -> Result<Vec<DatasetInfo>, StoreError> {
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {DATASET_COLUMNS} FROM datasets WHERE id = ?1 OR name = ?1 OR (length(?1) >= 6 AND id LIKE ?1 || '%') \
              ORDER BY id = ?1 DESC, imported_at DESC"
@@ -239,7 +246,7 @@ impl Store {
         .bind(id_or_name)
         .fetch_all(&self.pool)
         .await?;
-        rows.first().map(dataset_from_row).ok_or_else(|| StoreError::UnknownDataset(id_or_name.to_string()))
+        Ok(rows.iter().map(dataset_from_row).collect())
     }
 
     /// First and last rowid of a dataset's samples (None for an unknown or empty dataset).

@@ -120,8 +120,8 @@ pub(crate) fn snippet(text: &str, terms: &[Term], width: usize) -> Option<Highli
     let start = floor_char_boundary(text, first[0].saturating_sub(LEAD_BYTES));
     // Begin at a word, not inside one.
     let inside_word = start > 0 && !text[..start].ends_with(char::is_whitespace);
-    let start = match text[start..first[0]].find(char::is_whitespace) {
-        Some(i) if inside_word => start + i + 1,
+    let start = match text[start..first[0]].char_indices().find(|(_, c)| c.is_whitespace()) {
+        Some((i, c)) if inside_word => start + i + c.len_utf8(),
         _ => start,
     };
     let end = floor_char_boundary(text, (start + width).min(text.len()));
@@ -175,5 +175,11 @@ mod tests {
         let h = snippet(&long, &parse_terms("prime"), 120).unwrap();
         assert!(h.text.starts_with("…filler seven words before the prime"), "{}", h.text);
         assert!(h.marks[0][0] <= LEAD_BYTES + '…'.len_utf8());
+        // Whitespace of more than one byte (no-break, ideographic) before the match.
+        for space in ['\u{a0}', '\u{3000}'] {
+            let text = format!("{}{space}prime", "x".repeat(40));
+            let h = snippet(&text, &parse_terms("prime"), 120).unwrap();
+            assert_eq!(h.text, "…prime");
+        }
     }
 }

@@ -159,7 +159,8 @@ impl Store {
             }
         }
         tx.commit().await?;
-        self.checkpoint().await
+        self.checkpoint().await;
+        Ok(())
     }
 }
 

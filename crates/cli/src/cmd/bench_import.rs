@@ -146,6 +146,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let words = write_file(&file, args.rows, args.response_bytes)?;
     let size = std::fs::metadata(&file)?.len();
 
+    // Start from clean page cache: whatever earlier runs left to write back (a 2 GB
+    // library) would otherwise compete with this import's writes.
+    #[cfg(unix)]
+    std::process::Command::new("sync").status().context("running sync")?;
     let store = Store::open(&db, OpenMode::ReadWrite).await?;
     let request = ImportRequest { path: file.display().to_string(), ..ImportRequest::default() };
     let started = Instant::now();

@@ -57,7 +57,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         eprintln!("skipped {skipped}");
     }
     if args.json {
-        print_json(&report)?;
+        // Printed once the rows are searchable too, as the command promises.
     } else if report.already_present {
         println!("{} is already in the library as `{}` ({} rows); nothing imported", report.dataset.source_file, report.dataset.name, report.dataset.rows);
     } else {
@@ -81,6 +81,13 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             store.close().await;
             std::process::exit(130);
         }
+    }
+    if args.json {
+        let mut report = report;
+        if !report.already_present {
+            report.dataset = store.find_dataset(&report.dataset.id).await?;
+        }
+        print_json(&report)?;
     }
     store.close().await;
     Ok(())

@@ -1,6 +1,6 @@
 use super::search_index::{self, Caught};
 use super::{cancel_on_ctrl_c, one_line, print_json, Ctx};
-use thinkscope_store::Store;
+use thinkscope_store::{Store, StoreError};
 use anyhow::bail;
 use thinkscope_protocol::{SampleFilter, SampleQuery, SampleSort};
 
@@ -58,11 +58,20 @@ async fn index_for_search(store: &Store) -> anyhow::Result<()> {
         return Ok(());
     }
     let cancel = cancel_on_ctrl_c();
-    if let Caught::Stopped { left } = search_index::catch_up(store, false, || cancel.is_cancelled()).await? {
-        eprintln!("interrupted: {left} rows are not searchable yet");
-        std::process::exit(130);
+    match search_index::catch_up(store, false, || cancel.is_cancelled()).await {
+        Ok(Caught::Up { .. }) => Ok(()),
+        Ok(Caught::Stopped { left }) => {
+            eprintln!("interrupted: {left} rows are not searchable yet");
+            std::process::exit(130);
+        }
+        // Another process (the app, an import) holds the library: search what is indexed.
+        Err(e) if e.downcast_ref::<StoreError>().is_some_and(StoreError::is_busy) => {
+            let left: u64 = store.unindexed_datasets().await?.iter().map(|d| d.rows - d.indexed_rows).sum();
+            eprintln!("note: the library is busy; {left} rows not yet in its search index are not searched");
+            Ok(())
+        }
+        Err(e) => Err(e),
     }
-    Ok(())
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {

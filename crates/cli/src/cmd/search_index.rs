@@ -35,7 +35,8 @@ pub async fn catch_up(store: &Store, quiet: bool, stop: impl Fn() -> bool) -> an
         .build_search_index(
             |p| {
                 let before = indexed.insert(p.dataset_id.clone(), p.indexed_rows).unwrap_or(0);
-                bar.inc(p.indexed_rows - before);
+                // Saturating: another process may have deleted and re-imported meanwhile.
+                bar.inc(p.indexed_rows.saturating_sub(before));
             },
             stop,
         )
