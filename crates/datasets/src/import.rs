@@ -211,7 +211,7 @@ pub async fn import(
         tokio::task::spawn_blocking(move || {
             read::read_rows(&path, format, &bytes_read, &mut |row| {
                 let item = match row {
-                    Ok(r) => match schema::to_sample(&r.columns, &mapping, schema) {
+                    Ok(r) => match schema::to_sample(r.columns, &mapping, schema) {
                         Ok(s) => Item::Sample(Box::new(s)),
                         Err(e) => Item::Bad(schema::row_error(&file, r.line, e)),
                     },

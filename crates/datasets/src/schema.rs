@@ -257,13 +257,13 @@ fn correct_choice(v: &Value, choices: &[String], column: &str) -> Result<Option<
     Ok(Some(index as u32))
 }
 
-/// Builds a canonical sample from one source row.
+/// Builds a canonical sample from one source row, which it keeps as the original.
 pub(crate) fn to_sample(
-    row: &Map<String, Value>,
+    row: Map<String, Value>,
     mapping: &[FieldMapping],
     schema: Option<&KnownSchema>,
 ) -> Result<NewSample, FieldError> {
-    let mut s = NewSample { original: row.clone(), ..NewSample::default() };
+    let mut s = NewSample::default();
     let mut correct = None;
     for m in mapping {
         let v = row.get(&m.column).unwrap_or(&Value::Null);
@@ -306,9 +306,10 @@ pub(crate) fn to_sample(
         s.domain = s.domain.or(schema.domain.map(str::to_string));
         s.source = s.source.or(schema.source.map(str::to_string));
         if let Some(extra) = schema.extra {
-            extra(row, &mut s)?;
+            extra(&row, &mut s)?;
         }
     }
+    s.original = row;
     if s.question.trim().is_empty() {
         let column = mapping.iter().find(|m| m.field == F::Question).map_or("question", |m| m.column.as_str());
         return Err(FieldError { field: column.to_string(), message: "missing or empty question".into() });

@@ -16,6 +16,9 @@ const CHUNK_TARGET: Duration = Duration::from_millis(1500);
 const FIRST_CHUNK_ROWS: i64 = 1024;
 const CHUNK_ROWS: std::ops::RangeInclusive<i64> = 64..=16_384;
 
+/// Datasets search does not wholly see, in the order they are indexed (and listed).
+const UNINDEXED: &str = "WHERE indexed_rows < rows ORDER BY imported_at, id";
+
 /// A sample's rowid and the texts the index holds for it, over `samples s`. The index is
 /// contentless: removing a row means handing FTS5 these same texts again. Traces join in
 /// position order with newlines, as the snippets read them.
@@ -27,9 +30,7 @@ const INDEXED_TEXTS: &str = "s.rowid, s.question, IFNULL(s.solution, ''),
 impl Store {
     /// Datasets whose rows are not all searchable yet, oldest import first.
     pub async fn unindexed_datasets(&self) -> Result<Vec<DatasetInfo>, StoreError> {
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {DATASET_COLUMNS} FROM datasets WHERE indexed_rows < rows ORDER BY imported_at, id"
-        )))
+        let rows = sqlx::query(AssertSqlSafe(format!("SELECT {DATASET_COLUMNS} FROM datasets {UNINDEXED}")))
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.iter().map(dataset_from_row).collect())
@@ -52,10 +53,9 @@ impl Store {
             // IMMEDIATE: the watermark is read under the write lock, so two builders
             // (the app and a CLI on the same file) never index a row twice.
             let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-            let next: Option<(String, i64, i64, i64)> = sqlx::query_as(
-                "SELECT id, rows, indexed_rows, first_rowid FROM datasets
-                 WHERE indexed_rows < rows ORDER BY imported_at, id LIMIT 1",
-            )
+            let next: Option<(String, i64, i64, i64)> = sqlx::query_as(AssertSqlSafe(format!(
+                "SELECT id, rows, indexed_rows, first_rowid FROM datasets {UNINDEXED} LIMIT 1"
+            )))
             .fetch_optional(&mut *tx)
             .await?;
             let Some((id, rows, indexed, first_rowid)) = next else {

@@ -88,14 +88,15 @@ enum Facet {
 const FACETS: [Facet; 5] = [Facet::Domain, Facet::Subject, Facet::Source, Facet::Level, Facet::HasTrace];
 
 impl Facet {
-    /// Whether the query filters on this facet.
-    fn is_filtered(self, f: &SampleFilter) -> bool {
+    /// The value the query requires of this facet's column, if it filters on it.
+    fn filter(self, f: &SampleFilter) -> Option<Bind> {
+        let text = |v: &Option<String>| v.clone().map(Bind::Text);
         match self {
-            Facet::Domain => f.domain.is_some(),
-            Facet::Subject => f.subject.is_some(),
-            Facet::Source => f.source.is_some(),
-            Facet::Level => f.level.is_some(),
-            Facet::HasTrace => f.has_trace.is_some(),
+            Facet::Domain => text(&f.domain),
+            Facet::Subject => text(&f.subject),
+            Facet::Source => text(&f.source),
+            Facet::Level => text(&f.level),
+            Facet::HasTrace => f.has_trace.map(|h| Bind::Int(h as i64)),
         }
     }
 
@@ -129,21 +130,12 @@ impl Selection {
             (None, Some(ds)) => sel.sample_conditions.push(("s.dataset_id = ?".into(), Bind::Text(ds.clone()))),
             (None, None) => {}
         }
-        let SampleFilter { domain, subject, source, level, has_trace, min_thinking_tokens, max_thinking_tokens } =
-            &q.filter;
-        for (facet, value) in [
-            (Facet::Domain, domain),
-            (Facet::Subject, subject),
-            (Facet::Source, source),
-            (Facet::Level, level),
-        ] {
-            if let Some(v) = value.as_ref().filter(|_| except != Some(facet)) {
-                sel.sample_conditions.push((format!("{} = ?", facet.column()), Bind::Text(v.clone())));
+        for facet in FACETS.into_iter().filter(|f| except != Some(*f)) {
+            if let Some(value) = facet.filter(&q.filter) {
+                sel.sample_conditions.push((format!("{} = ?", facet.column()), value));
             }
         }
-        if let Some(h) = has_trace.filter(|_| except != Some(Facet::HasTrace)) {
-            sel.sample_conditions.push(("s.has_trace = ?".into(), Bind::Int(h as i64)));
-        }
+        let SampleFilter { min_thinking_tokens, max_thinking_tokens, .. } = &q.filter;
         if let Some(min) = min_thinking_tokens {
             sel.sample_conditions.push(("s.thinking_tokens >= ?".into(), Bind::Int(*min as i64)));
         }
@@ -388,7 +380,7 @@ impl Store {
         // alternatives: a query of its own.
         let mut lists = Vec::with_capacity(n);
         for (facet, from_groups) in FACETS.into_iter().zip(counts) {
-            let list = if facet.is_filtered(&q.filter) {
+            let list = if facet.filter(&q.filter).is_some() {
                 self.facet_counts(q, &terms, range, facet).await?
             } else {
                 let mut list: Vec<FacetCount> =

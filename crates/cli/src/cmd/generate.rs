@@ -186,12 +186,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let (model_path, json) = (args.model.clone(), args.json);
     // Ctrl-C stops at the next step; the partial generation is still reported.
     let cancel = CancelToken::default();
-    let on_ctrl_c = cancel.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            on_ctrl_c.cancel();
-        }
-    });
+    let token = cancel.clone();
+    super::on_ctrl_c(move || token.cancel());
     let report = tokio::task::spawn_blocking(move || -> anyhow::Result<GenerationReport> {
         let mut model = thinkscope_engine::load(&model_path, &options)?;
         let color = std::io::stdout().is_terminal();

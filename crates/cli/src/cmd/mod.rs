@@ -57,15 +57,20 @@ impl Ctx {
     }
 }
 
-/// A flag that Ctrl-C raises, for long library work that stops between steps.
-pub fn cancel_on_ctrl_c() -> CancelFlag {
-    let cancel = CancelFlag::default();
-    let on_ctrl_c = cancel.clone();
+/// Runs `then` when Ctrl-C arrives, for long work that stops between steps.
+pub fn on_ctrl_c(then: impl FnOnce() + Send + 'static) {
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            on_ctrl_c.cancel();
+            then();
         }
     });
+}
+
+/// A flag that Ctrl-C raises, for library work (imports, index builds).
+pub fn cancel_on_ctrl_c() -> CancelFlag {
+    let cancel = CancelFlag::default();
+    let flag = cancel.clone();
+    on_ctrl_c(move || flag.cancel());
     cancel
 }
 

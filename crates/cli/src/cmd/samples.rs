@@ -51,7 +51,7 @@ fn parse_filter(filters: &[String]) -> anyhow::Result<SampleFilter> {
 /// is indexed and says how much that is.
 async fn index_for_search(store: &Store) -> anyhow::Result<()> {
     if store.is_read_only() {
-        let left: u64 = store.unindexed_datasets().await?.iter().map(|d| d.rows - d.indexed_rows).sum();
+        let left = search_index::rows_left(store).await?;
         if left > 0 {
             eprintln!("note: {left} rows of this read-only library are not in its search index and are not searched");
         }
@@ -66,7 +66,7 @@ async fn index_for_search(store: &Store) -> anyhow::Result<()> {
         }
         // Another process (the app, an import) holds the library: search what is indexed.
         Err(e) if e.downcast_ref::<StoreError>().is_some_and(StoreError::is_busy) => {
-            let left: u64 = store.unindexed_datasets().await?.iter().map(|d| d.rows - d.indexed_rows).sum();
+            let left = search_index::rows_left(store).await?;
             eprintln!("note: the library is busy; {left} rows not yet in its search index are not searched");
             Ok(())
         }

@@ -14,15 +14,15 @@ pub enum Caught {
 }
 
 /// Rows search does not see yet.
-async fn rows_left(store: &Store) -> anyhow::Result<(u64, HashMap<String, u64>)> {
-    let pending = store.unindexed_datasets().await?;
-    let left = pending.iter().map(|d| d.rows - d.indexed_rows).sum();
-    Ok((left, pending.into_iter().map(|d| (d.id, d.indexed_rows)).collect()))
+pub async fn rows_left(store: &Store) -> anyhow::Result<u64> {
+    Ok(store.unindexed_datasets().await?.iter().map(|d| d.rows - d.indexed_rows).sum())
 }
 
 /// Indexes what search does not see yet, with a progress bar on stderr unless `quiet`.
 pub async fn catch_up(store: &Store, quiet: bool, stop: impl Fn() -> bool) -> anyhow::Result<Caught> {
-    let (left, mut indexed) = rows_left(store).await?;
+    let pending = store.unindexed_datasets().await?;
+    let left: u64 = pending.iter().map(|d| d.rows - d.indexed_rows).sum();
+    let mut indexed: HashMap<String, u64> = pending.into_iter().map(|d| (d.id, d.indexed_rows)).collect();
     if left == 0 {
         return Ok(Caught::Up { secs: 0.0 });
     }
@@ -45,6 +45,6 @@ pub async fn catch_up(store: &Store, quiet: bool, stop: impl Fn() -> bool) -> an
     if caught_up {
         Ok(Caught::Up { secs: started.elapsed().as_secs_f64() })
     } else {
-        Ok(Caught::Stopped { left: rows_left(store).await?.0 })
+        Ok(Caught::Stopped { left: rows_left(store).await? })
     }
 }
