@@ -1,5 +1,6 @@
 //! Dataset overview charts: how samples spread over domains, and how long the traces are.
 
+use crate::canvas::{no_data, svg};
 use crate::{PlotError, ACCENT, FONT, TEXT};
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
@@ -15,7 +16,7 @@ const HIST_BINS: usize = 24;
 pub fn domain_bar_chart(counts: &[FacetCount], title: &str) -> Result<String, PlotError> {
     let bars = top_bars(counts);
     let height = 70 + 26 * bars.len().max(1) as u32;
-    render((WIDTH, height), |root| {
+    svg((WIDTH, height), |root| {
         if bars.is_empty() {
             return no_data(root, title);
         }
@@ -137,7 +138,7 @@ fn nice_width(raw: u64) -> u64 {
 pub fn length_histogram(values: &[u64], unit: &str) -> Result<String, PlotError> {
     let title = "Length distribution";
     let bins = bins(values, HIST_BINS);
-    render((WIDTH, 320), |root| {
+    svg((WIDTH, 320), |root| {
         let (Some(first), Some(last)) = (bins.first(), bins.last()) else {
             return no_data(root, title);
         };
@@ -172,31 +173,6 @@ pub fn length_histogram(values: &[u64], unit: &str) -> Result<String, PlotError>
             .map_err(PlotError::from_debug)?;
         root.present().map_err(PlotError::from_debug)
     })
-}
-
-type Area<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
-
-/// Draws onto a white SVG canvas of `size` pixels and returns the document.
-fn render(
-    size: (u32, u32),
-    draw: impl for<'a> FnOnce(&Area<'a>) -> Result<(), PlotError>,
-) -> Result<String, PlotError> {
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-        root.fill(&WHITE).map_err(PlotError::from_debug)?;
-        draw(&root)?;
-    }
-    Ok(svg)
-}
-
-/// A chart that says there is nothing to plot, so the UI layout stays stable.
-fn no_data(root: &Area<'_>, title: &str) -> Result<(), PlotError> {
-    let (w, h) = root.dim_in_pixel();
-    let style = (FONT, 14).into_font().color(&TEXT).pos(Pos::new(HPos::Center, VPos::Center));
-    root.draw(&Text::new(format!("{title}: no data"), (w as i32 / 2, h as i32 / 2), style))
-        .map_err(PlotError::from_debug)?;
-    root.present().map_err(PlotError::from_debug)
 }
 
 #[cfg(test)]
