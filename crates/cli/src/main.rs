@@ -42,6 +42,9 @@ enum Command {
     Generate(cmd::generate::Args),
     /// List local models (Hugging Face cache and --dir folders).
     Models(cmd::models::Args),
+    /// Evaluation runs: budget sweeps over a dataset, saved as they finish, resumable.
+    #[command(subcommand)]
+    Eval(cmd::eval::EvalCmd),
 }
 
 fn main() -> std::process::ExitCode {
@@ -66,6 +69,7 @@ fn main() -> std::process::ExitCode {
             Command::Bench(bench) => cmd::bench::run(bench).await,
             Command::Generate(args) => cmd::generate::run(args).await,
             Command::Models(args) => cmd::models::run(args).await,
+            Command::Eval(eval) => cmd::eval::run(&ctx, eval).await,
         }
     });
     match result {

@@ -5,7 +5,7 @@ use crate::error::{EngineError, Result};
 use crate::model::config::{Arch, ModelConfig};
 use crate::model::rope::RopeScaling;
 use crate::model::transformer::Transformer;
-use crate::sampling::SplitMix64;
+use thinkscope_protocol::rng::SplitMix64;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use std::collections::HashMap;
@@ -67,7 +67,7 @@ pub fn preset(name: &str) -> Result<ModelConfig> {
 
 /// Deterministic random weights under Hugging Face names (f32, CPU).
 pub fn random_tensors(cfg: &ModelConfig, seed: u64) -> Result<HashMap<String, Tensor>> {
-    let mut rng = SplitMix64(seed);
+    let mut rng = SplitMix64::new(seed);
     let mut tensors = HashMap::new();
     let mut add = |name: String, shape: Vec<usize>, center: f32, spread: f32| -> Result<()> {
         let n = shape.iter().product();

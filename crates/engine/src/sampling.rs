@@ -3,7 +3,9 @@
 use crate::error::{EngineError, Result};
 use std::collections::HashMap;
 use thinkscope_protocol::generation::SamplingParams;
+use thinkscope_protocol::rng::SplitMix64;
 
+#[derive(Clone)]
 pub struct Sampler {
     params: SamplingParams,
     rng: SplitMix64,
@@ -29,7 +31,7 @@ impl Sampler {
         check(p.repetition_penalty > 0.0, "repetition_penalty must be > 0")?;
         let mut sampler = Sampler {
             params: params.clone(),
-            rng: SplitMix64(params.seed),
+            rng: SplitMix64::new(params.seed),
             seen: HashMap::new(),
             counts: HashMap::new(),
         };
@@ -123,23 +125,6 @@ pub fn argmax(logits: &[f32]) -> u32 {
         }
     }
     best as u32
-}
-
-/// A small deterministic generator, so a seed means the same thing on every platform.
-pub(crate) struct SplitMix64(pub(crate) u64);
-
-impl SplitMix64 {
-    pub(crate) fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    pub(crate) fn next_f32(&mut self) -> f32 {
-        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
-    }
 }
 
 #[cfg(test)]

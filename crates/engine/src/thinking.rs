@@ -38,6 +38,7 @@ pub enum Verdict {
     Replace(Forced),
 }
 
+#[derive(Debug, Clone)]
 enum Mode {
     None {
         /// End-of-thinking token, when the template has one: counted as the phase switch.
@@ -64,6 +65,7 @@ enum Mode {
     },
 }
 
+#[derive(Debug, Clone)]
 pub struct ThinkingControl {
     mode: Mode,
     eos: Vec<u32>,
@@ -148,6 +150,23 @@ impl ThinkingControl {
             }
         };
         Ok(ThinkingControl { mode, eos: eos.to_vec(), phase, thinking: 0, answer: 0 })
+    }
+
+    /// This control's progress under `other`'s policy settings (both built from policies
+    /// of the same kind): what a sweep point that shared this trajectory would hold now.
+    pub fn rebased(&self, other: &ThinkingControl) -> ThinkingControl {
+        let mut mode = other.mode.clone();
+        if let (Mode::Budget { extensions_made, .. }, Mode::Budget { extensions_made: made, .. }) =
+            (&mut mode, &self.mode)
+        {
+            *extensions_made = *made;
+        }
+        ThinkingControl { mode, ..self.clone() }
+    }
+
+    /// Whether `other` runs the same kind of policy, so [`Self::rebased`] applies.
+    pub fn same_kind(&self, other: &ThinkingControl) -> bool {
+        std::mem::discriminant(&self.mode) == std::mem::discriminant(&other.mode)
     }
 
     pub fn phase(&self) -> Phase {

@@ -54,7 +54,7 @@ impl Codec for HfTokenizer {
 /// Turns a growing list of ids into text deltas. Only a short window is decoded each step
 /// (as in transformers' TextStreamer), and text ending in an unfinished multi-byte
 /// character is held back until it completes.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct StreamDecoder {
     ids: Vec<u32>,
     prefix: usize,

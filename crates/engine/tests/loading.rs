@@ -12,7 +12,7 @@ use thinkscope_engine::generation::{BudgetForcing, InsertionKind, SamplingParams
 use thinkscope_engine::model::config::ModelConfig;
 use thinkscope_engine::template::TemplateKind;
 use thinkscope_engine::tokenizer::Codec;
-use thinkscope_engine::{load, random, CancelToken, GenerationSpec, LanguageModel, LoadOptions};
+use thinkscope_engine::{load, random, CancelToken, GenerationSpec, KvCache, LanguageModel, LoadOptions};
 
 fn tiny(name: &str) -> ModelConfig {
     random::preset(name).unwrap()
@@ -44,8 +44,8 @@ fn safetensors_dir_loads_with_the_same_numbers_as_in_memory_weights() {
         // config.json, generation_config.json and tokenizer_config.json eos ids merged.
         assert_eq!(loaded.eos_token_ids, vec![256, 258]);
         let mut memory = random::random_model(&cfg, 3, &Device::Cpu, DType::F32).unwrap();
-        let a = loaded.model.forward(&IDS, 0).unwrap();
-        let b = memory.forward(&IDS, 0).unwrap();
+        let a = loaded.model.forward(&mut KvCache::default(), &IDS).unwrap();
+        let b = memory.forward(&mut KvCache::default(), &IDS).unwrap();
         assert_eq!(a, b, "{shape}");
         assert_eq!(loaded.model.device_label(), "cpu");
         assert_eq!(loaded.model.dtype_label(), "f32");
@@ -57,14 +57,18 @@ fn kv_cache_decoding_matches_a_full_prefill() {
     for shape in ["tiny-qwen2", "tiny-qwen3", "tiny-llama"] {
         let cfg = tiny(shape);
         let mut model = random::random_model(&cfg, 1, &Device::Cpu, DType::F32).unwrap();
-        let full = model.forward(&IDS, 0).unwrap();
-        model.forward(&IDS[..3], 0).unwrap();
-        model.forward(&IDS[3..5], 3).unwrap();
-        let stepped = model.forward(&IDS[5..], 5).unwrap();
+        let full = model.forward(&mut KvCache::default(), &IDS).unwrap();
+        let mut cache = KvCache::default();
+        model.forward(&mut cache, &IDS[..3]).unwrap();
+        model.forward(&mut cache, &IDS[3..5]).unwrap();
+        let stepped = model.forward(&mut cache, &IDS[5..]).unwrap();
         assert!(max_diff(&full, &stepped) < 1e-5, "{shape}: {}", max_diff(&full, &stepped));
         assert_eq!(model.stats().tokens, 14);
-        // A gap in positions is refused rather than silently attending to the wrong cache.
-        assert!(model.forward(&[1], 3).is_err());
+        assert_eq!(cache.len(), IDS.len());
+        // Past the context length is refused, and the cache is left as it was.
+        let too_long = vec![1u32; model.context_length()];
+        assert!(model.forward(&mut cache, &too_long).is_err());
+        assert_eq!(cache.len(), IDS.len());
     }
 }
 
@@ -74,7 +78,7 @@ fn sharded_checkpoint_loads_through_its_index() {
     let cfg = tiny("tiny-qwen2");
     let tensors = write_model_dir(dir.path(), &cfg, 5);
     let mut reference = load(dir.path(), &LoadOptions::default()).unwrap();
-    let expected = reference.model.forward(&IDS, 0).unwrap();
+    let expected = reference.model.forward(&mut KvCache::default(), &IDS).unwrap();
     std::fs::remove_file(dir.path().join("model.safetensors")).unwrap();
     let mut shards = [std::collections::HashMap::new(), std::collections::HashMap::new()];
     let mut map = serde_json::Map::new();
@@ -90,7 +94,7 @@ fn sharded_checkpoint_loads_through_its_index() {
     let index = serde_json::json!({"metadata": {}, "weight_map": map});
     std::fs::write(dir.path().join("model.safetensors.index.json"), index.to_string()).unwrap();
     let mut sharded = load(dir.path(), &LoadOptions::default()).unwrap();
-    assert_eq!(sharded.model.forward(&IDS, 0).unwrap(), expected);
+    assert_eq!(sharded.model.forward(&mut KvCache::default(), &IDS).unwrap(), expected);
 }
 
 #[test]
@@ -101,8 +105,8 @@ fn bf16_on_cpu_stays_close_to_f32() {
     let options = LoadOptions { dtype: Some(DType::BF16), ..LoadOptions::default() };
     let mut bf16_model = load(dir.path(), &options).unwrap();
     assert_eq!(bf16_model.model.dtype_label(), "bf16");
-    let a = f32_model.model.forward(&IDS, 0).unwrap();
-    let b = bf16_model.model.forward(&IDS, 0).unwrap();
+    let a = f32_model.model.forward(&mut KvCache::default(), &IDS).unwrap();
+    let b = bf16_model.model.forward(&mut KvCache::default(), &IDS).unwrap();
     assert!(max_diff(&a, &b) < 0.05, "{}", max_diff(&a, &b));
 }
 
@@ -183,8 +187,8 @@ fn quantized_gguf_loads_and_decodes_close_to_f32() {
         if shape == "tiny-qwen2" {
             // Same rope convention as transformers: Q8_0 logits stay near the f32 model's.
             let mut f = load(&hf, &LoadOptions::default()).unwrap();
-            let a = f.model.forward(&IDS, 0).unwrap();
-            let b = q.model.forward(&IDS, 0).unwrap();
+            let a = f.model.forward(&mut KvCache::default(), &IDS).unwrap();
+            let b = q.model.forward(&mut KvCache::default(), &IDS).unwrap();
             assert!(max_diff(&a, &b) < 0.02, "{}", max_diff(&a, &b));
         }
     }

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use std::path::PathBuf;
 use thinkscope_engine::generation::{SamplingParams, ThinkingPolicy};
 use thinkscope_engine::tokenizer::Codec;
-use thinkscope_engine::{generate, load, CancelToken, LoadOptions, Request};
+use thinkscope_engine::{generate, load, CancelToken, KvCache, LoadOptions, Request};
 
 const TOLERANCE: f32 = 1e-4;
 
@@ -56,12 +56,13 @@ fn check(arch: &str) {
         assert_eq!(&ours, ids, "{arch} prompt {n}: tokenization of {:?}", case.text);
 
         // The whole prompt at once: the last position.
-        let last = model.model.forward(ids, 0).unwrap();
+        let last = model.model.forward(&mut KvCache::default(), ids).unwrap();
         let d = max_diff(&last, case.logits.last().unwrap());
         assert!(d <= TOLERANCE, "{arch} prompt {n}: prefill logits differ by {d}");
         // One token at a time over the KV cache: every position.
+        let mut cache = KvCache::default();
         for (pos, id) in ids.iter().enumerate() {
-            let row = model.model.forward(&[*id], pos).unwrap();
+            let row = model.model.forward(&mut cache, &[*id]).unwrap();
             let d = max_diff(&row, &case.logits[pos]);
             assert!(d <= TOLERANCE, "{arch} prompt {n} position {pos}: logits differ by {d}");
         }

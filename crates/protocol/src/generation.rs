@@ -162,6 +162,8 @@ pub enum StopReason {
     /// One of `stop_strings` appeared in the text.
     StopString,
     Cancelled,
+    /// Rejection sampling abandoned the try: its thinking passed the budget.
+    OverBudget,
 }
 
 /// Everything one generation produced.

@@ -3,8 +3,10 @@
 //! Only plain data lives here: no I/O, no dependencies beyond serde, so the crate builds
 //! for `wasm32-unknown-unknown` as well as the host.
 
+pub mod eval;
 pub mod generation;
 pub mod library;
+pub mod rng;
 
 pub use library::*;
 

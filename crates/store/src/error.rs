@@ -26,6 +26,12 @@ pub enum StoreError {
     UnknownSample(String),
     #[error("sample id prefix `{0}` matches more than one sample; give more characters")]
     AmbiguousSample(String),
+    #[error("no evaluation run with id or name `{0}`")]
+    UnknownRun(String),
+    #[error("run id prefix `{prefix}` matches {} runs: {}; give more characters", candidates.len(), candidates.join(", "))]
+    AmbiguousRun { prefix: String, candidates: Vec<String> },
+    #[error("run {run} has a damaged `{field}`: {detail}")]
+    CorruptRun { run: String, field: &'static str, detail: String },
     #[error("search query `{query}` is not valid: {detail}")]
     BadSearch { query: String, detail: String },
     #[error("sample {sample} has a damaged `{field}` column: {detail}")]

@@ -20,3 +20,18 @@ pub fn dataset_id(content_hash: &str, schema: &str, mapping_json: &str) -> Strin
 pub fn sample_id(dataset_id: &str, row_index: u64) -> String {
     short_hash(&[dataset_id.as_bytes(), &row_index.to_le_bytes()])
 }
+
+/// A run: its plan's hash plus when and where it started (two runs of one plan stay two).
+pub fn run_id(plan_hash: &str, nonce: &str) -> String {
+    short_hash(&[b"run", plan_hash.as_bytes(), nonce.as_bytes()])
+}
+
+/// A prompt, by its text and packed token ids.
+pub fn prompt_id(text: &str, packed_ids: &[u8]) -> String {
+    short_hash(&[b"prompt", text.as_bytes(), packed_ids])
+}
+
+/// Any content as a hex digest (plans, fingerprints).
+pub fn content_hash(parts: &[&[u8]]) -> String {
+    short_hash(parts)
+}

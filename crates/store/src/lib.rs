@@ -7,20 +7,25 @@
 //! - an import is one transaction: it lands whole or not at all;
 //! - search sees a dataset's first `indexed_rows` rows; the index is built after the
 //!   import commits (`build_search_index`), a chunk per transaction;
-//! - ids are content-derived, so re-importing the same content is a no-op.
+//! - ids are content-derived, so re-importing the same content is a no-op;
+//! - generations are written only by `write_generations`, each unit whole and at most
+//!   once (a failed unit may be replaced by its retry, a finished one never).
 
 mod error;
 mod ids;
 mod index;
 mod open;
 mod original;
+mod packed;
 mod query;
+mod runs;
 mod search;
 mod write;
 
 pub use error::StoreError;
-pub use ids::{dataset_id, sample_id};
+pub use ids::{content_hash, dataset_id, sample_id};
 pub use open::OpenMode;
+pub use runs::{NewGeneration, NewRun, UnitKey};
 pub use write::{ImportStart, ImportTx, NewDataset, NewSample, NewTrace, TokenCountRow};
 
 use sqlx::SqlitePool;

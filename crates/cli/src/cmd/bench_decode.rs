@@ -10,7 +10,7 @@ use thinkscope_engine::generation::{
 };
 use thinkscope_engine::template::ThinkingMarkers;
 use thinkscope_engine::tokenizer::{Codec, HfTokenizer};
-use thinkscope_engine::{generate, random, CancelToken, ForwardStats, LanguageModel, Request};
+use thinkscope_engine::{generate, random, CancelToken, Feed, ForwardStats, LanguageModel, Request};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -48,21 +48,23 @@ struct Steered<'a> {
 }
 
 impl LanguageModel for Steered<'_> {
-    fn forward(&mut self, tokens: &[u32], pos: usize) -> thinkscope_engine::Result<Vec<f32>> {
-        let mut logits = self.inner.forward(tokens, pos)?;
-        for &id in &self.banned {
-            if let Some(l) = logits.get_mut(id as usize) {
-                *l = f32::NEG_INFINITY;
+    fn forward_batch(&mut self, batch: &mut [Feed<'_>]) -> thinkscope_engine::Result<Vec<Vec<f32>>> {
+        let mut rows = self.inner.forward_batch(batch)?;
+        for logits in &mut rows {
+            for &id in &self.banned {
+                if let Some(l) = logits.get_mut(id as usize) {
+                    *l = f32::NEG_INFINITY;
+                }
+            }
+            if self.force_at.contains(&self.calls) {
+                logits[self.end_token as usize] = f32::MAX;
             }
         }
-        if self.force_at.contains(&self.calls) {
-            logits[self.end_token as usize] = f32::MAX;
-        }
         self.calls += 1;
-        Ok(logits)
+        Ok(rows)
     }
-    fn reset(&mut self) {
-        self.inner.reset()
+    fn kv_bytes_per_position(&self) -> usize {
+        self.inner.kv_bytes_per_position()
     }
     fn stats(&self) -> ForwardStats {
         self.inner.stats()
@@ -183,11 +185,16 @@ fn bench(args: Args) -> anyhow::Result<()> {
     let extensions = f.report.insertions.iter().filter(|i| i.kind == InsertionKind::Extend).count();
     let generated = f.report.token_ids.len() - inserted;
     let prompt = prompt_ids.len();
-    // Every token is fed once, except the last sampled one, which nothing follows.
-    let expected = (prompt + generated + inserted - 1) as u64;
+    // Every output token is fed once, except the tail after the last forward pass (the
+    // last sampled token, and an insertion the run may end on), which nothing follows.
+    let unfed = f.report.token_ids.len() - f.report.timings.decode_tokens;
+    let ends_on_insertion = f.report.insertions.last().filter(|i| i.token_index + i.token_count == f.report.token_ids.len());
+    let tail_bound = 1 + ends_on_insertion.map_or(0, |i| i.token_count);
+    let expected = (prompt + generated + inserted - unfed) as u64;
     // The s1 reference re-encodes prompt + output so far at every forced extension.
     let reprefill: u64 = expected
         + f.report.insertions.iter().map(|i| (prompt + i.token_index) as u64).sum::<u64>();
+    let exact = f.forward.tokens == expected && (1..=tail_bound).contains(&unfed);
     if args.json {
         let summary = json!({
             "model": name, "device": p.report.device, "dtype": p.report.dtype,
@@ -196,15 +203,36 @@ fn bench(args: Args) -> anyhow::Result<()> {
             "unforced": { "forward_tokens": p.forward.tokens, "forward_passes": p.forward.calls, "wall_s": plain_wall },
             "forced": { "extensions": extensions, "generated": generated, "inserted": inserted,
                         "forward_tokens": f.forward.tokens, "forward_passes": f.forward.calls, "wall_s": forced_wall },
-            "expected_forward_tokens": expected,
+            "expected_forward_tokens": expected, "unfed_tail": unfed,
             "reprefill_forward_tokens": reprefill,
-            "wall_ratio": forced_wall / plain_wall,
+            "wall_ratio": forced_wall / plain_wall, "exact": exact,
         });
-        return super::print_json(&summary);
+        super::print_json(&summary)?;
+    } else {
+        print_summary(&name, p, f, &[prompt, length, extensions, generated, inserted, unfed], expected, reprefill, exact, (prefill_rate, decode_rate, plain_wall, forced_wall), plain_runs.len());
     }
+    if !exact {
+        bail!("forced run fed {} tokens, expected {expected} with an unfed tail of 1..={tail_bound} (it was {unfed})", f.forward.tokens);
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn print_summary(
+    name: &str,
+    p: &Measured,
+    f: &Measured,
+    counts: &[usize; 6],
+    expected: u64,
+    reprefill: u64,
+    exact: bool,
+    (prefill_rate, decode_rate, plain_wall, forced_wall): (f64, f64, f64, f64),
+    runs: usize,
+) {
+    let [prompt, length, extensions, generated, inserted, unfed] = *counts;
     println!("model   {name} on {} {}", p.report.device, p.report.dtype);
     println!("prefill {prompt} tokens: {prefill_rate:.1} tok/s");
-    println!("decode  {length} tokens: {decode_rate:.1} tok/s (single sequence, median of {})", plain_runs.len());
+    println!("decode  {length} tokens: {decode_rate:.1} tok/s (single sequence, median of {})", runs);
     println!("budget forcing, {extensions} forced \"Wait\" vs an unforced run of the same length ({length} tokens):");
     println!(
         "  unforced: {} forward tokens in {} passes, {plain_wall:.3} s",
@@ -215,13 +243,9 @@ fn bench(args: Args) -> anyhow::Result<()> {
         f.forward.tokens, f.forward.calls
     );
     println!(
-        "  forced forward tokens = prompt {prompt} + generated {generated} + inserted {inserted} - 1 (last token is sampled, never fed) = {expected}: {}",
-        if f.forward.tokens == expected { "exact, no re-prefill" } else { "MISMATCH" }
+        "  forced forward tokens = prompt {prompt} + generated {generated} + inserted {inserted} - {unfed} (the tail after the last pass, never fed) = {expected}: {}",
+        if exact { "exact, no re-prefill" } else { "MISMATCH" }
     );
     println!("  re-encoding the prefix at each extension (s1 reference code) would feed {reprefill} tokens");
     println!("  wall ratio forced/unforced: {:.3}", forced_wall / plain_wall);
-    if f.forward.tokens != expected {
-        bail!("forced run fed {} tokens, expected {expected}", f.forward.tokens);
-    }
-    Ok(())
 }

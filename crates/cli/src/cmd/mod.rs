@@ -5,6 +5,7 @@ pub mod bench_decode;
 pub mod bench_import;
 pub mod datasets;
 pub mod delete;
+pub mod eval;
 pub mod generate;
 pub mod import;
 pub mod models;

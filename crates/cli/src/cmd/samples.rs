@@ -25,7 +25,7 @@ pub struct Args {
     json: bool,
 }
 
-fn parse_filter(filters: &[String]) -> anyhow::Result<SampleFilter> {
+pub(crate) fn parse_filter(filters: &[String]) -> anyhow::Result<SampleFilter> {
     let mut f = SampleFilter::default();
     for spec in filters {
         let Some((key, value)) = spec.split_once('=') else { bail!("--where `{spec}` is not FIELD=VALUE") };

@@ -1,18 +1,15 @@
-//! Quantized GGUF models (as llama.cpp writes them) through candle-transformers.
+//! Quantized GGUF models (as llama.cpp writes them), run by the same [`Transformer`] as
+//! safetensors checkpoints so batching, prefix sharing and forking work for both.
 
 use crate::error::{EngineError, Result};
-use crate::lm::{check_forward, ForwardStats, LanguageModel};
+use crate::model::config::{Arch, ModelConfig};
+use crate::model::rope::RopeScaling;
+use crate::model::transformer::{Attention, Layer, Mlp, Proj, Transformer, Weights};
 use candle_core::quantized::gguf_file::Content;
-use candle_core::{Device, Tensor};
-use candle_transformers::models::{quantized_llama, quantized_qwen2, quantized_qwen3};
+use candle_core::quantized::QMatMul;
+use candle_core::{DType, Device, Tensor};
 use std::collections::HashMap;
 use std::path::Path;
-
-enum Weights {
-    Qwen2(quantized_qwen2::ModelWeights),
-    Qwen3(quantized_qwen3::ModelWeights),
-    Llama(quantized_llama::ModelWeights),
-}
 
 /// What the GGUF header says, read without loading tensors.
 #[derive(Debug, Clone)]
@@ -25,14 +22,6 @@ pub struct GgufHeader {
     pub dtype: String,
     pub eos_token_id: Option<u32>,
     pub chat_template: Option<String>,
-}
-
-pub struct GgufModel {
-    weights: Weights,
-    header: GgufHeader,
-    device: Device,
-    cached: usize,
-    stats: ForwardStats,
 }
 
 pub fn read_content(path: &Path) -> Result<(Content, std::fs::File)> {
@@ -73,75 +62,114 @@ pub fn header(path: &Path, content: &Content) -> Result<GgufHeader> {
     })
 }
 
-impl GgufModel {
-    /// The model in `path`, whose header `read_content` already parsed.
-    pub fn from_content(path: &Path, content: Content, mut file: std::fs::File, device: &Device) -> Result<GgufModel> {
-        let header = header(path, &content)?;
-        let wrap = |e: candle_core::Error| EngineError::bad_file(path, format!("cannot load GGUF: {e}"));
-        let weights = match header.arch.as_str() {
-            "qwen2" => Weights::Qwen2(
-                quantized_qwen2::ModelWeights::from_gguf(content, &mut file, device).map_err(wrap)?,
-            ),
-            "qwen3" => Weights::Qwen3(
-                quantized_qwen3::ModelWeights::from_gguf(content, &mut file, device).map_err(wrap)?,
-            ),
-            "llama" => Weights::Llama(
-                quantized_llama::ModelWeights::from_gguf(content, &mut file, device).map_err(wrap)?,
-            ),
-            other => {
-                return Err(EngineError::UnsupportedArchitecture {
-                    path: path.to_path_buf(),
-                    arch: other.to_string(),
-                })
-            }
-        };
-        Ok(GgufModel { weights, header, device: device.clone(), cached: 0, stats: ForwardStats::default() })
-    }
-
-    pub fn header(&self) -> &GgufHeader {
-        &self.header
-    }
-}
-
-impl LanguageModel for GgufModel {
-    fn forward(&mut self, tokens: &[u32], pos: usize) -> Result<Vec<f32>> {
-        let (context, vocab) = (self.header.context_length, self.header.vocab_size);
-        if check_forward(tokens, pos, self.cached, context, vocab)? {
-            self.reset();
+/// Builds the shared [`Transformer`] from a GGUF file whose header `read_content` parsed.
+/// Matrices stay quantized (`QMatMul`); embeddings and norms are dequantized to f32.
+pub fn load_model(path: &Path, content: Content, mut file: std::fs::File, device: &Device) -> Result<(Transformer, GgufHeader)> {
+    let header = header(path, &content)?;
+    let arch = match header.arch.as_str() {
+        "qwen2" => Arch::Qwen2,
+        "qwen3" => Arch::Qwen3,
+        "llama" => Arch::Llama,
+        other => {
+            return Err(EngineError::UnsupportedArchitecture { path: path.to_path_buf(), arch: other.to_string() })
         }
-        self.stats.record(tokens.len());
-        let input = Tensor::new(tokens, &self.device)?.unsqueeze(0)?;
-        let logits = match &mut self.weights {
-            Weights::Qwen2(m) => m.forward(&input, pos)?,
-            Weights::Qwen3(m) => m.forward(&input, pos)?,
-            Weights::Llama(m) => m.forward(&input, pos)?,
-        };
-        self.cached = pos + tokens.len();
-        Ok(logits.flatten_all()?.to_dtype(candle_core::DType::F32)?.to_vec1()?)
+    };
+    let md = &content.metadata;
+    let a = &header.arch;
+    let number = |key: &str| -> Result<usize> {
+        md.get(&format!("{a}.{key}"))
+            .and_then(|v| v.to_u32().ok())
+            .map(|v| v as usize)
+            .ok_or_else(|| EngineError::bad_file(path, format!("GGUF has no {a}.{key}")))
+    };
+    let float = |key: &str, default: f32| md.get(&format!("{a}.{key}")).and_then(|v| v.to_f32().ok()).unwrap_or(default);
+    let hidden_size = number("embedding_length")?;
+    let num_heads = number("attention.head_count")?;
+    let num_kv_heads = number("attention.head_count_kv").unwrap_or(num_heads);
+    if num_heads == 0 || num_kv_heads == 0 || num_heads % num_kv_heads != 0 {
+        return Err(EngineError::bad_file(path, format!("{num_heads} heads is not a multiple of {num_kv_heads} key/value heads")));
     }
-
-    fn reset(&mut self) {
-        match &mut self.weights {
-            Weights::Qwen2(m) => m.clear_kv_cache(),
-            Weights::Qwen3(m) => m.clear_kv_cache(),
-            Weights::Llama(m) => m.clear_kv_cache(),
+    let head_dim = number("attention.key_length").unwrap_or(hidden_size / num_heads);
+    let has = |name: &str| content.tensor_infos.contains_key(name);
+    let wrap = |name: &str, e: candle_core::Error| EngineError::bad_file(path, format!("tensor `{name}`: {e}"));
+    let mut read = |name: &str| -> Result<candle_core::quantized::QTensor> {
+        if !has(name) {
+            return Err(EngineError::bad_file(path, format!("missing tensor `{name}`")));
         }
-        self.cached = 0;
+        content.tensor(&mut file, name, device).map_err(|e| wrap(name, e))
+    };
+    let cfg = ModelConfig {
+        arch,
+        vocab_size: header.vocab_size,
+        hidden_size,
+        intermediate_size: number("feed_forward_length").unwrap_or(0),
+        num_layers: number("block_count")?,
+        num_heads,
+        num_kv_heads,
+        head_dim,
+        rms_norm_eps: float("attention.layer_norm_rms_epsilon", 1e-6) as f64,
+        rope_theta: float("rope.freq_base", 10_000.0),
+        rope_scaling: RopeScaling::None,
+        max_position_embeddings: header.context_length,
+        tie_word_embeddings: !has("output.weight"),
+        qkv_bias: has("blk.0.attn_q.bias"),
+        o_bias: has("blk.0.attn_output.bias"),
+        mlp_bias: false,
+        qk_norm: has("blk.0.attn_q_norm.weight"),
+        eos_token_ids: header.eos_token_id.into_iter().collect(),
+        bos_token_id: None,
+        stored_dtype: Some(header.dtype.clone()),
+    };
+    let dense = |q: candle_core::quantized::QTensor, name: &str| q.dequantize(device).map_err(|e| wrap(name, e));
+    let mut proj = |name: &str, bias: bool| -> Result<Proj> {
+        let weight = QMatMul::from_qtensor(read(&format!("{name}.weight"))?).map_err(|e| wrap(name, e))?;
+        let bias = if bias {
+            let b = format!("{name}.bias");
+            Some(dense(read(&b)?, &b)?)
+        } else {
+            None
+        };
+        Ok(Proj::Quant { weight, bias })
+    };
+    let mut layers = Vec::with_capacity(cfg.num_layers);
+    for i in 0..cfg.num_layers {
+        let p = format!("blk.{i}");
+        let attn = Attention {
+            q: proj(&format!("{p}.attn_q"), cfg.qkv_bias)?,
+            k: proj(&format!("{p}.attn_k"), cfg.qkv_bias)?,
+            v: proj(&format!("{p}.attn_v"), cfg.qkv_bias)?,
+            o: proj(&format!("{p}.attn_output"), cfg.o_bias)?,
+            q_norm: None,
+            k_norm: None,
+        };
+        let mlp = Mlp { gate: proj(&format!("{p}.ffn_gate"), false)?, up: proj(&format!("{p}.ffn_up"), false)?, down: proj(&format!("{p}.ffn_down"), false)? };
+        layers.push((p, attn, mlp));
     }
-
-    fn stats(&self) -> ForwardStats {
-        self.stats
+    let mut norm = |name: String| -> Result<Tensor> { dense(read(&name)?, &name) };
+    let mut built = Vec::with_capacity(layers.len());
+    for (p, mut attn, mlp) in layers {
+        if cfg.qk_norm {
+            attn.q_norm = Some(norm(format!("{p}.attn_q_norm.weight"))?);
+            attn.k_norm = Some(norm(format!("{p}.attn_k_norm.weight"))?);
+        }
+        built.push(Layer { input_norm: norm(format!("{p}.attn_norm.weight"))?, attn, post_norm: norm(format!("{p}.ffn_norm.weight"))?, mlp });
     }
-
-    fn context_length(&self) -> usize {
-        self.header.context_length
-    }
-
-    fn device_label(&self) -> String {
-        crate::device::device_label(&self.device)
-    }
-
-    fn dtype_label(&self) -> String {
-        self.header.dtype.clone()
-    }
+    let output_norm = norm("output_norm.weight".to_string())?;
+    let embed_q = read("token_embd.weight")?;
+    let lm_head = if cfg.tie_word_embeddings {
+        Proj::Quant { weight: QMatMul::from_qtensor(read("token_embd.weight")?).map_err(|e| wrap("token_embd.weight", e))?, bias: None }
+    } else {
+        Proj::Quant { weight: QMatMul::from_qtensor(read("output.weight")?).map_err(|e| wrap("output.weight", e))?, bias: None }
+    };
+    let weights = Weights {
+        embed: dense(embed_q, "token_embd.weight")?,
+        layers: built,
+        norm: output_norm,
+        lm_head,
+    };
+    // llama.cpp's converter permutes Llama's q/k rows for the interleaved rope; Qwen keeps
+    // the half-split (NeoX) layout transformers uses.
+    let interleaved = arch == Arch::Llama;
+    let model = Transformer::assemble(cfg, weights, interleaved, device.clone(), DType::F32, header.dtype.clone());
+    Ok((model, header))
 }

@@ -122,7 +122,7 @@ fn load_gguf(path: &Path, device: &candle_core::Device, options: &LoadOptions) -
     // first. `--tokenizer` wins over the file's own.
     let (content, file) = gguf::read_content(path)?;
     let tokenizer_source = options.tokenizer.clone().ok_or_else(|| gguf_tokenizer::embedded(&content));
-    let model = gguf::GgufModel::from_content(path, content, file, device)?;
+    let (model, header) = gguf::load_model(path, content, file, device)?;
     let tokenizer = match tokenizer_source {
         Ok(explicit) => HfTokenizer::from_file(&explicit)?,
         Err(embedded) => embedded_or_neighbour(path, dir, embedded)?,
@@ -133,7 +133,6 @@ fn load_gguf(path: &Path, device: &candle_core::Device, options: &LoadOptions) -
     } else {
         ChatTemplateSource::default()
     };
-    let header = model.header().clone();
     if template_source.chat_template.is_none() {
         template_source.chat_template = header.chat_template.clone();
     }

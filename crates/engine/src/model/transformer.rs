@@ -1,48 +1,82 @@
 //! One decoder for Qwen2, Qwen3 and Llama, written against candle ops so the numerics follow
-//! transformers exactly (rope scaling, tied embeddings, biases, Qwen3's q/k norms).
+//! transformers exactly (rope scaling, tied embeddings, biases, Qwen3's q/k norms). The same
+//! code runs dense safetensors weights and quantized GGUF weights.
+//!
+//! A forward pass takes a ragged batch: every sequence's new tokens are stacked into one
+//! `[1, total, hidden]` activation, so each weight matrix is read once per step for the
+//! whole batch (what makes batching pay on a memory-bound CPU); attention alone runs per
+//! sequence, over that sequence's own cache.
 
 use crate::error::{EngineError, Result};
-use crate::lm::{check_forward, ForwardStats, LanguageModel};
+use crate::lm::{check_batch, Feed, ForwardStats, LanguageModel};
 use crate::model::config::ModelConfig;
 use crate::model::rope::Rope;
+use candle_core::quantized::QMatMul;
 use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::{Linear, VarBuilder};
 use std::path::Path;
 
-struct Attention {
-    q: Linear,
-    k: Linear,
-    v: Linear,
-    o: Linear,
-    q_norm: Option<Tensor>,
-    k_norm: Option<Tensor>,
-    /// Keys and values of every cached position, `[1, kv_heads, positions, head_dim]`.
-    cache: Option<(Tensor, Tensor)>,
+/// A projection: dense (safetensors) or quantized (GGUF), with an optional bias.
+pub(crate) enum Proj {
+    Dense(Linear),
+    Quant { weight: QMatMul, bias: Option<Tensor> },
 }
 
-struct Mlp {
-    gate: Linear,
-    up: Linear,
-    down: Linear,
+impl Proj {
+    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        match self {
+            Proj::Dense(l) => l.forward(x),
+            Proj::Quant { weight, bias } => {
+                let y = weight.forward(x)?;
+                match bias {
+                    Some(b) => y.broadcast_add(b),
+                    None => Ok(y),
+                }
+            }
+        }
+    }
 }
 
-struct Layer {
-    input_norm: Tensor,
-    attn: Attention,
-    post_norm: Tensor,
-    mlp: Mlp,
+pub(crate) struct Attention {
+    pub(crate) q: Proj,
+    pub(crate) k: Proj,
+    pub(crate) v: Proj,
+    pub(crate) o: Proj,
+    pub(crate) q_norm: Option<Tensor>,
+    pub(crate) k_norm: Option<Tensor>,
+}
+
+pub(crate) struct Mlp {
+    pub(crate) gate: Proj,
+    pub(crate) up: Proj,
+    pub(crate) down: Proj,
+}
+
+pub(crate) struct Layer {
+    pub(crate) input_norm: Tensor,
+    pub(crate) attn: Attention,
+    pub(crate) post_norm: Tensor,
+    pub(crate) mlp: Mlp,
+}
+
+/// The weights and shape of a model; caches belong to the sequences.
+pub(crate) struct Weights {
+    pub(crate) embed: Tensor,
+    pub(crate) layers: Vec<Layer>,
+    pub(crate) norm: Tensor,
+    pub(crate) lm_head: Proj,
 }
 
 pub struct Transformer {
     cfg: ModelConfig,
-    embed: Tensor,
-    layers: Vec<Layer>,
-    norm: Tensor,
-    lm_head: Tensor,
+    weights: Weights,
     rope: Rope,
+    /// llama.cpp stores Llama's q/k rows permuted for the interleaved rope layout.
+    interleaved_rope: bool,
     device: Device,
+    /// Activation and cache dtype.
     dtype: DType,
-    cached: usize,
+    dtype_label: String,
     stats: ForwardStats,
 }
 
@@ -62,10 +96,10 @@ impl Loader<'_> {
             .map_err(|e| EngineError::bad_file(self.origin, format!("tensor `{name}`: {e}")))
     }
 
-    fn linear(&self, prefix: &str, inp: usize, out: usize, bias: bool) -> Result<Linear> {
+    fn linear(&self, prefix: &str, inp: usize, out: usize, bias: bool) -> Result<Proj> {
         let weight = self.tensor(&format!("{prefix}.weight"), &[out, inp])?;
         let bias = if bias { Some(self.tensor(&format!("{prefix}.bias"), &[out])?) } else { None };
-        Ok(Linear::new(weight, bias))
+        Ok(Proj::Dense(Linear::new(weight, bias)))
     }
 }
 
@@ -89,7 +123,6 @@ impl Transformer {
                 o: ld.linear(&format!("{p}.self_attn.o_proj"), q_dim, h, cfg.o_bias)?,
                 q_norm: cfg.qk_norm.then(|| norm("self_attn.q_norm", hd)).transpose()?,
                 k_norm: cfg.qk_norm.then(|| norm("self_attn.k_norm", hd)).transpose()?,
-                cache: None,
             };
             let i_size = cfg.intermediate_size;
             let mlp = Mlp {
@@ -111,86 +144,129 @@ impl Transformer {
         } else {
             ld.tensor("lm_head.weight", &[cfg.vocab_size, h])?
         };
-        let rope = Rope::new(hd, cfg.rope_theta, &cfg.rope_scaling);
-        Ok(Transformer {
+        let weights = Weights { embed, layers, norm, lm_head: Proj::Dense(Linear::new(lm_head, None)) };
+        let label = crate::device::dtype_label(dtype).to_string();
+        Ok(Transformer::assemble(cfg, weights, false, device, dtype, label))
+    }
+
+    pub(crate) fn assemble(
+        cfg: ModelConfig,
+        weights: Weights,
+        interleaved_rope: bool,
+        device: Device,
+        dtype: DType,
+        dtype_label: String,
+    ) -> Transformer {
+        let rope = Rope::new(cfg.head_dim, cfg.rope_theta, &cfg.rope_scaling);
+        Transformer {
             cfg,
-            embed,
-            layers,
-            norm,
-            lm_head,
+            weights,
             rope,
+            interleaved_rope,
             device,
             dtype,
-            cached: 0,
+            dtype_label,
             stats: ForwardStats::default(),
-        })
+        }
     }
 
     pub fn config(&self) -> &ModelConfig {
         &self.cfg
     }
 
-    fn forward_logits(&mut self, tokens: &[u32], pos: usize) -> candle_core::Result<Tensor> {
-        let t = tokens.len();
-        let ids = Tensor::new(tokens, &self.device)?;
-        let mut x = self.embed.index_select(&ids, 0)?.unsqueeze(0)?;
-        let (cos, sin) = self.rope.tables(pos, t);
+    fn forward_logits(&self, batch: &mut [Feed<'_>]) -> candle_core::Result<Tensor> {
+        let all: Vec<u32> = batch.iter().flat_map(|f| f.tokens.iter().copied()).collect();
+        let ids = Tensor::new(all.as_slice(), &self.device)?;
+        let mut x = self.weights.embed.index_select(&ids, 0)?.to_dtype(self.dtype)?.unsqueeze(0)?;
         let half = self.rope.half_dim();
-        let cos = Tensor::from_vec(cos, (t, half), &self.device)?.to_dtype(self.dtype)?;
-        let sin = Tensor::from_vec(sin, (t, half), &self.device)?.to_dtype(self.dtype)?;
-        let mask = if t > 1 { Some(causal_mask(t, pos, &self.device)?) } else { None };
+        // Per sequence: where its tokens sit in the stacked batch, its rope rows and mask.
+        let mut spans = Vec::with_capacity(batch.len());
+        let mut offset = 0;
+        for feed in batch.iter_mut() {
+            let (t, pos) = (feed.tokens.len(), feed.cache.len());
+            let (cos, sin) = self.rope.tables(pos, t);
+            let cos = Tensor::from_vec(cos, (t, half), &self.device)?.to_dtype(self.dtype)?;
+            let sin = Tensor::from_vec(sin, (t, half), &self.device)?.to_dtype(self.dtype)?;
+            let mask = if t > 1 { Some(causal_mask(t, pos, &self.device)?) } else { None };
+            spans.push(Span { offset, len: t, cos, sin, mask });
+            offset += t;
+            if feed.cache.layers.len() != self.weights.layers.len() {
+                feed.cache.layers = vec![None; self.weights.layers.len()];
+            }
+        }
         let eps = self.cfg.rms_norm_eps as f32;
-        for layer in &mut self.layers {
+        for (li, layer) in self.weights.layers.iter().enumerate() {
             let residual = x.clone();
             let normed = candle_nn::ops::rms_norm(&x, &layer.input_norm, eps)?;
-            let attn = layer.attn.forward(&normed, &cos, &sin, mask.as_ref(), &self.cfg)?;
+            let attn = layer.attn.forward(&normed, &spans, batch, li, &self.cfg, self.interleaved_rope)?;
             let x1 = (attn + residual)?;
             let normed = candle_nn::ops::rms_norm(&x1, &layer.post_norm, eps)?;
             x = (layer.mlp.forward(&normed)? + x1)?;
         }
-        // Only the last position's logits are needed.
-        let last = x.narrow(1, t - 1, 1)?;
-        let last = candle_nn::ops::rms_norm(&last, &self.norm, eps)?;
-        last.squeeze(0)?.matmul(&self.lm_head.t()?)?.squeeze(0)?.to_dtype(DType::F32)
+        // Only each sequence's last position needs logits.
+        let last: Vec<u32> = spans.iter().map(|s| (s.offset + s.len - 1) as u32).collect();
+        let last = Tensor::new(last.as_slice(), &self.device)?;
+        let rows = x.squeeze(0)?.index_select(&last, 0)?;
+        let rows = candle_nn::ops::rms_norm(&rows, &self.weights.norm, eps)?;
+        self.weights.lm_head.forward(&rows)?.to_dtype(DType::F32)
     }
+}
+
+/// One sequence's slice of a batched forward pass.
+struct Span {
+    offset: usize,
+    len: usize,
+    cos: Tensor,
+    sin: Tensor,
+    mask: Option<Tensor>,
 }
 
 impl Attention {
     fn forward(
-        &mut self,
+        &self,
         x: &Tensor,
-        cos: &Tensor,
-        sin: &Tensor,
-        mask: Option<&Tensor>,
+        spans: &[Span],
+        batch: &mut [Feed<'_>],
+        layer: usize,
         cfg: &ModelConfig,
+        interleaved: bool,
     ) -> candle_core::Result<Tensor> {
-        let (b, t, _) = x.dims3()?;
         let (nh, nkv, hd) = (cfg.num_heads, cfg.num_kv_heads, cfg.head_dim);
         let eps = cfg.rms_norm_eps as f32;
-        let mut q = self.q.forward(x)?.reshape((b, t, nh, hd))?;
-        let mut k = self.k.forward(x)?.reshape((b, t, nkv, hd))?;
-        let v = self.v.forward(x)?.reshape((b, t, nkv, hd))?;
-        if let (Some(qn), Some(kn)) = (&self.q_norm, &self.k_norm) {
-            q = candle_nn::ops::rms_norm(&q.contiguous()?, qn, eps)?;
-            k = candle_nn::ops::rms_norm(&k.contiguous()?, kn, eps)?;
+        let q_all = self.q.forward(x)?;
+        let k_all = self.k.forward(x)?;
+        let v_all = self.v.forward(x)?;
+        let mut outputs = Vec::with_capacity(spans.len());
+        for (span, feed) in spans.iter().zip(batch.iter_mut()) {
+            let t = span.len;
+            let mut q = q_all.narrow(1, span.offset, t)?.reshape((1, t, nh, hd))?;
+            let mut k = k_all.narrow(1, span.offset, t)?.reshape((1, t, nkv, hd))?;
+            let v = v_all.narrow(1, span.offset, t)?.reshape((1, t, nkv, hd))?;
+            if let (Some(qn), Some(kn)) = (&self.q_norm, &self.k_norm) {
+                q = candle_nn::ops::rms_norm(&q.contiguous()?, qn, eps)?;
+                k = candle_nn::ops::rms_norm(&k.contiguous()?, kn, eps)?;
+            }
+            let rope = if interleaved { candle_nn::rotary_emb::rope_i } else { candle_nn::rotary_emb::rope };
+            let q = rope(&q.transpose(1, 2)?.contiguous()?, &span.cos, &span.sin)?;
+            let k = rope(&k.transpose(1, 2)?.contiguous()?, &span.cos, &span.sin)?;
+            let v = v.transpose(1, 2)?.contiguous()?;
+            let slot = &mut feed.cache.layers[layer];
+            let (k, v) = match slot.as_ref() {
+                Some((ck, cv)) => (Tensor::cat(&[ck, &k], 2)?, Tensor::cat(&[cv, &v], 2)?),
+                None => (k, v),
+            };
+            *slot = Some((k.clone(), v.clone()));
+            let k = candle_transformers::utils::repeat_kv(k, nh / nkv)?;
+            let v = candle_transformers::utils::repeat_kv(v, nh / nkv)?;
+            let scores = (q.matmul(&k.t()?)? * (1.0 / (hd as f64).sqrt()))?.to_dtype(DType::F32)?;
+            let scores = match &span.mask {
+                Some(m) => scores.broadcast_add(m)?,
+                None => scores,
+            };
+            let probs = candle_nn::ops::softmax_last_dim(&scores)?.to_dtype(v.dtype())?;
+            outputs.push(probs.matmul(&v)?.transpose(1, 2)?.reshape((1, t, nh * hd))?);
         }
-        let q = candle_nn::rotary_emb::rope(&q.transpose(1, 2)?.contiguous()?, cos, sin)?;
-        let k = candle_nn::rotary_emb::rope(&k.transpose(1, 2)?.contiguous()?, cos, sin)?;
-        let v = v.transpose(1, 2)?.contiguous()?;
-        let (k, v) = match &self.cache {
-            Some((ck, cv)) => (Tensor::cat(&[ck, &k], 2)?, Tensor::cat(&[cv, &v], 2)?),
-            None => (k, v),
-        };
-        self.cache = Some((k.clone(), v.clone()));
-        let k = candle_transformers::utils::repeat_kv(k, nh / nkv)?;
-        let v = candle_transformers::utils::repeat_kv(v, nh / nkv)?;
-        let scores = (q.matmul(&k.t()?)? * (1.0 / (hd as f64).sqrt()))?.to_dtype(DType::F32)?;
-        let scores = match mask {
-            Some(m) => scores.broadcast_add(m)?,
-            None => scores,
-        };
-        let probs = candle_nn::ops::softmax_last_dim(&scores)?.to_dtype(v.dtype())?;
-        let y = probs.matmul(&v)?.transpose(1, 2)?.reshape((b, t, nh * hd))?;
+        let y = if outputs.len() == 1 { outputs.pop().expect("one output") } else { Tensor::cat(&outputs, 1)? };
         self.o.forward(&y)
     }
 }
@@ -212,22 +288,14 @@ fn causal_mask(t: usize, pos: usize, device: &Device) -> candle_core::Result<Ten
 }
 
 impl LanguageModel for Transformer {
-    fn forward(&mut self, tokens: &[u32], pos: usize) -> Result<Vec<f32>> {
-        let (context, vocab) = (self.cfg.max_position_embeddings, self.cfg.vocab_size);
-        if check_forward(tokens, pos, self.cached, context, vocab)? {
-            self.reset();
+    fn forward_batch(&mut self, batch: &mut [Feed<'_>]) -> Result<Vec<Vec<f32>>> {
+        check_batch(batch, self.cfg.max_position_embeddings, self.cfg.vocab_size)?;
+        self.stats.record(batch.iter().map(|f| f.tokens.len()).sum());
+        let logits = self.forward_logits(batch)?;
+        for feed in batch.iter_mut() {
+            feed.cache.advance(feed.tokens.len());
         }
-        self.stats.record(tokens.len());
-        let logits = self.forward_logits(tokens, pos)?;
-        self.cached = pos + tokens.len();
-        Ok(logits.to_vec1::<f32>()?)
-    }
-
-    fn reset(&mut self) {
-        for layer in &mut self.layers {
-            layer.attn.cache = None;
-        }
-        self.cached = 0;
+        Ok(logits.to_vec2::<f32>()?)
     }
 
     fn stats(&self) -> ForwardStats {
@@ -238,11 +306,16 @@ impl LanguageModel for Transformer {
         self.cfg.max_position_embeddings
     }
 
+    fn kv_bytes_per_position(&self) -> usize {
+        let c = &self.cfg;
+        c.num_layers * 2 * c.num_kv_heads * c.head_dim * self.dtype.size_in_bytes()
+    }
+
     fn device_label(&self) -> String {
         crate::device::device_label(&self.device)
     }
 
     fn dtype_label(&self) -> String {
-        crate::device::dtype_label(self.dtype).to_string()
+        self.dtype_label.clone()
     }
 }

@@ -3,7 +3,7 @@
 
 use thinkscope_engine::error::{EngineError, Result};
 use thinkscope_engine::tokenizer::Codec;
-use thinkscope_engine::{ForwardStats, LanguageModel};
+use thinkscope_engine::{Feed, ForwardStats, LanguageModel};
 
 /// Multi-character tokens, then every printable ASCII character as its own token.
 pub const WORDS: [&str; 12] = [
@@ -82,9 +82,15 @@ impl ScriptedModel {
 }
 
 impl LanguageModel for ScriptedModel {
-    fn forward(&mut self, tokens: &[u32], pos: usize) -> Result<Vec<f32>> {
-        if pos != self.fed.len() {
-            return Err(EngineError::Invalid(format!("fed at {pos}, cache holds {}", self.fed.len())));
+    fn forward_batch(&mut self, batch: &mut [Feed<'_>]) -> Result<Vec<Vec<f32>>> {
+        let [Feed { cache, tokens }] = batch else {
+            return Err(EngineError::Invalid("the scripted model runs one sequence".into()));
+        };
+        if cache.is_empty() {
+            self.fed.clear();
+        }
+        if cache.len() != self.fed.len() {
+            return Err(EngineError::Invalid(format!("fed at {}, cache holds {}", cache.len(), self.fed.len())));
         }
         let step = self.stats.calls as usize;
         let next = *self
@@ -93,13 +99,14 @@ impl LanguageModel for ScriptedModel {
             .ok_or_else(|| EngineError::Invalid(format!("script exhausted at forward pass {step}")))?;
         self.fed.extend_from_slice(tokens);
         self.stats.record(tokens.len());
+        cache.advance(tokens.len());
         let mut logits = vec![0.0; self.vocab];
         logits[next as usize] = 10.0;
-        Ok(logits)
+        Ok(vec![logits])
     }
 
-    fn reset(&mut self) {
-        self.fed.clear();
+    fn kv_bytes_per_position(&self) -> usize {
+        0
     }
 
     fn stats(&self) -> ForwardStats {
