@@ -5,17 +5,13 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$REPO_ROOT"
 bash scripts/setup.sh
+# One profile for both README commands: the test command builds the same CLI and app, so
+# running this right after it compiles nothing again.
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
-  echo "==> no display (DISPLAY and WAYLAND_DISPLAY are unset): building the headless CLI instead" >&2
-  cargo build --release -p thinkscope-cli
-  cli="$CARGO_TARGET_DIR/release/thinkscope"
-  echo
-  echo "The CLI is at $cli; it works on the same library file as the app."
-  echo "Try:  $cli import ../shared/datasets/math500.jsonl && $cli samples math500 --search prime"
-  echo
-  "$cli" --help
-  exit 0
+  echo "==> no display (DISPLAY and WAYLAND_DISPLAY are unset): running the evaluation path headless" >&2
+  cargo build -p thinkscope-cli
+  exec bash scripts/demo.sh "$CARGO_TARGET_DIR/debug/thinkscope"
 fi
 bash ui/build.sh
-cargo build --release -p thinkscope-app
-exec "$CARGO_TARGET_DIR/release/thinkscope-app" "$@"
+cargo build -p thinkscope-app
+exec "$CARGO_TARGET_DIR/debug/thinkscope-app" "$@"

@@ -115,6 +115,58 @@ pub fn random_model(cfg: &ModelConfig, seed: u64, device: &Device, dtype: DType)
     Transformer::load(cfg.clone(), vb, Path::new("<random>"))
 }
 
+/// The model's own template in the files [`write_model_dir`] writes: Qwen-style turns that
+/// open a `<think>` block, so `auto` renders with a thinking phase.
+pub const CHAT_TEMPLATE: &str = "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n<think>\n{% endif %}";
+
+/// `config.json` for `cfg`, as transformers writes it.
+pub fn config_json(cfg: &ModelConfig) -> serde_json::Value {
+    let arch = match cfg.arch {
+        Arch::Qwen2 => "Qwen2ForCausalLM",
+        Arch::Qwen3 => "Qwen3ForCausalLM",
+        Arch::Llama => "LlamaForCausalLM",
+    };
+    serde_json::json!({
+        "architectures": [arch], "model_type": cfg.arch.name(),
+        "vocab_size": cfg.vocab_size, "hidden_size": cfg.hidden_size,
+        "intermediate_size": cfg.intermediate_size, "num_hidden_layers": cfg.num_layers,
+        "num_attention_heads": cfg.num_heads, "num_key_value_heads": cfg.num_kv_heads,
+        "head_dim": cfg.head_dim, "rms_norm_eps": cfg.rms_norm_eps, "rope_theta": cfg.rope_theta,
+        "max_position_embeddings": cfg.max_position_embeddings,
+        "tie_word_embeddings": cfg.tie_word_embeddings, "sliding_window": null,
+        "use_sliding_window": false, "attention_bias": cfg.qkv_bias && cfg.arch != Arch::Qwen2,
+        "rope_scaling": null, "eos_token_id": cfg.eos_token_ids, "torch_dtype": "float32"
+    })
+}
+
+/// Writes a complete Hugging Face directory with random weights and the byte tokenizer:
+/// the demo model a fresh machine can run (it is labelled as one in `DEMO.txt`), and the
+/// model tests load. Returns the tensors written.
+pub fn write_model_dir(dir: &Path, cfg: &ModelConfig, seed: u64) -> Result<HashMap<String, Tensor>> {
+    let write = |name: &str, text: String| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(|e| EngineError::io(&path, e))
+    };
+    std::fs::create_dir_all(dir).map_err(|e| EngineError::io(dir, e))?;
+    write("config.json", config_json(cfg).to_string())?;
+    write("generation_config.json", serde_json::json!({"eos_token_id": [cfg.eos_token_ids[0], 258]}).to_string())?;
+    write(
+        "tokenizer_config.json",
+        serde_json::json!({"chat_template": CHAT_TEMPLATE, "eos_token": "<|endoftext|>", "bos_token": null}).to_string(),
+    )?;
+    write(
+        "DEMO.txt",
+        "demo — not a real model: random weights written by thinkscope so the whole evaluation path can be tried without downloading anything.\n".into(),
+    )?;
+    byte_tokenizer()?
+        .save(dir.join("tokenizer.json"), false)
+        .map_err(|e| EngineError::Tokenizer(e.to_string()))?;
+    let tensors = random_tensors(cfg, seed)?;
+    let weights = dir.join("model.safetensors");
+    candle_core::safetensors::save(&tensors, &weights).map_err(|e| EngineError::bad_file(&weights, e.to_string()))?;
+    Ok(tensors)
+}
+
 /// A byte-level BPE tokenizer without merges: every byte is a token (ids 0..256), then
 /// [`SPECIAL_TOKENS`]. Lossless on any text.
 pub fn byte_tokenizer() -> Result<tokenizers::Tokenizer> {

@@ -59,21 +59,25 @@ fn render(source: &ChatTemplateSource, tokenizer: &HfTokenizer, prompt: &PromptS
     Ok((rendered.text, ids, rendered.thinking))
 }
 
+fn request((prompt_text, prompt_ids, markers): Rendered, job: &UnitJob, eos: &[u32]) -> Request {
+    Request {
+        prompt_text,
+        prompt_ids,
+        markers,
+        policy: job.policy.clone(),
+        sampling: job.sampling.clone(),
+        eos_token_ids: eos.to_vec(),
+    }
+}
+
 impl Backend for LocalBackend {
     fn provenance(&self) -> Provenance {
         self.provenance.clone()
     }
 
     fn check(&mut self, job: &UnitJob) -> Result<(), String> {
-        let (prompt_text, prompt_ids, markers) = self.render(&job.prompt).map_err(|e| e.to_string())?;
-        let request = Request {
-            prompt_text,
-            prompt_ids,
-            markers,
-            policy: job.policy.clone(),
-            sampling: job.sampling.clone(),
-            eos_token_ids: self.model.eos_token_ids.clone(),
-        };
+        let rendered = self.render(&job.prompt).map_err(|e| e.to_string())?;
+        let request = request(rendered, job, &self.model.eos_token_ids);
         let context = self.model.model.context_length();
         Sequence::new(&request, &self.model.tokenizer, context, &job.followers).map(|_| ()).map_err(|e| e.to_string())
     }
@@ -100,15 +104,8 @@ impl Backend for LocalBackend {
                     }),
                 };
                 match rendered {
-                    Ok((prompt_text, prompt_ids, markers)) => {
-                        let request = Request {
-                            prompt_text,
-                            prompt_ids,
-                            markers,
-                            policy: job.policy.clone(),
-                            sampling: job.sampling.clone(),
-                            eos_token_ids: eos_token_ids.clone(),
-                        };
+                    Ok(rendered) => {
+                        let request = request(rendered, &job, eos_token_ids);
                         return Some(Job {
                             id: job.id,
                             request,

@@ -9,12 +9,27 @@ pub struct Args {
     /// Extra folders to scan (repeatable; also $THINKSCOPE_MODEL_DIRS, colon-separated).
     #[arg(long = "dir", env = "THINKSCOPE_MODEL_DIRS", value_delimiter = ':')]
     dirs: Vec<PathBuf>,
+    /// Write the demo model (random weights, small, clearly labelled "demo — not a real
+    /// model") into this folder and exit: it lets the whole evaluation path run with
+    /// nothing downloaded.
+    #[arg(long, value_name = "FOLDER")]
+    write_demo: Option<PathBuf>,
     /// Print a JSON array.
     #[arg(long)]
     json: bool,
 }
 
+/// The demo model's shape and seed: Qwen2-like, small enough to decode fast on a laptop.
+pub const DEMO_SHAPE: &str = "tiny-qwen2";
+const DEMO_SEED: u64 = 2025;
+
 pub async fn run(args: Args) -> anyhow::Result<()> {
+    if let Some(dir) = &args.write_demo {
+        let cfg = thinkscope_engine::random::preset(DEMO_SHAPE)?;
+        thinkscope_engine::random::write_model_dir(dir, &cfg, DEMO_SEED)?;
+        println!("wrote the demo model (random weights — not a real model) to {}", dir.display());
+        return Ok(());
+    }
     let entries = tokio::task::spawn_blocking(move || {
         let mut entries: Vec<ModelEntry> =
             discover::hf_cache_dir().map(|hub| discover::scan_hf_cache(&hub)).unwrap_or_default();

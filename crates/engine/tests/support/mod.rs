@@ -129,52 +129,14 @@ impl LanguageModel for ScriptedModel {
 pub mod files {
     use candle_core::quantized::{gguf_file, GgmlDType, QTensor};
     use candle_core::Tensor;
-    use serde_json::json;
     use std::collections::HashMap;
     use std::path::Path;
-    use thinkscope_engine::model::config::{Arch, ModelConfig};
+    use thinkscope_engine::model::config::ModelConfig;
     use thinkscope_engine::random;
-
-    pub fn config_json(cfg: &ModelConfig) -> serde_json::Value {
-        let arch = match cfg.arch {
-            Arch::Qwen2 => "Qwen2ForCausalLM",
-            Arch::Qwen3 => "Qwen3ForCausalLM",
-            Arch::Llama => "LlamaForCausalLM",
-        };
-        json!({
-            "architectures": [arch], "model_type": cfg.arch.name(),
-            "vocab_size": cfg.vocab_size, "hidden_size": cfg.hidden_size,
-            "intermediate_size": cfg.intermediate_size, "num_hidden_layers": cfg.num_layers,
-            "num_attention_heads": cfg.num_heads, "num_key_value_heads": cfg.num_kv_heads,
-            "head_dim": cfg.head_dim, "rms_norm_eps": cfg.rms_norm_eps, "rope_theta": cfg.rope_theta,
-            "max_position_embeddings": cfg.max_position_embeddings,
-            "tie_word_embeddings": cfg.tie_word_embeddings, "sliding_window": null,
-            "use_sliding_window": false, "attention_bias": cfg.qkv_bias && cfg.arch != Arch::Qwen2,
-            "rope_scaling": null, "eos_token_id": cfg.eos_token_ids, "torch_dtype": "float32"
-        })
-    }
-
-    pub const CHAT_TEMPLATE: &str = "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n<think>\n{% endif %}";
 
     /// A complete Hugging Face directory with random weights and the byte tokenizer.
     pub fn write_model_dir(dir: &Path, cfg: &ModelConfig, seed: u64) -> HashMap<String, Tensor> {
-        std::fs::create_dir_all(dir).unwrap();
-        std::fs::write(dir.join("config.json"), config_json(cfg).to_string()).unwrap();
-        std::fs::write(
-            dir.join("generation_config.json"),
-            json!({"eos_token_id": [cfg.eos_token_ids[0], 258]}).to_string(),
-        )
-        .unwrap();
-        std::fs::write(
-            dir.join("tokenizer_config.json"),
-            json!({"chat_template": CHAT_TEMPLATE, "eos_token": "<|endoftext|>", "bos_token": null})
-                .to_string(),
-        )
-        .unwrap();
-        random::byte_tokenizer().unwrap().save(dir.join("tokenizer.json"), false).unwrap();
-        let tensors = random::random_tensors(cfg, seed).unwrap();
-        candle_core::safetensors::save(&tensors, dir.join("model.safetensors")).unwrap();
-        tensors
+        random::write_model_dir(dir, cfg, seed).unwrap()
     }
 
     /// The same weights as a llama.cpp-style GGUF, matrices quantized to `qtype`.
