@@ -45,6 +45,9 @@ enum Command {
     /// Evaluation runs: budget sweeps over a dataset, saved as they finish, resumable.
     #[command(subcommand)]
     Eval(cmd::eval::EvalCmd),
+    /// Answer extraction and equivalence, as scoring applies them.
+    #[command(subcommand)]
+    Answers(cmd::answers::AnswersCmd),
 }
 
 fn main() -> std::process::ExitCode {
@@ -70,6 +73,7 @@ fn main() -> std::process::ExitCode {
             Command::Generate(args) => cmd::generate::run(args).await,
             Command::Models(args) => cmd::models::run(args).await,
             Command::Eval(eval) => cmd::eval::run(&ctx, eval).await,
+            Command::Answers(answers) => cmd::answers::run(answers),
         }
     });
     match result {

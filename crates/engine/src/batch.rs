@@ -38,7 +38,8 @@ pub struct BatchOptions {
     pub kv_budget_bytes: Option<u64>,
 }
 
-/// What the scheduler tells its caller.
+/// What the scheduler tells its caller (short-lived: passed by value to a callback).
+#[allow(clippy::large_enum_variant)]
 pub enum Report<'a> {
     /// A token or insertion of a running job.
     Event { id: usize, event: &'a Event },
@@ -107,7 +108,7 @@ pub fn run(
     loop {
         // Admit jobs while there is room.
         while !exhausted && !cancel.is_cancelled() && slots.len() < options.max_batch {
-            let Some(job) = waiting.take().or_else(|| next_job()) else {
+            let Some(job) = waiting.take().or_else(&mut *next_job) else {
                 exhausted = true;
                 break;
             };

@@ -196,12 +196,8 @@ impl Sequence {
                 carried_logits = l;
                 fresh = Some(&mut carried_logits);
             }
-            Some(Carry::Sampled(token)) => {
-                if self.on_token(token, codec, forks, on_event)? {
-                    return Ok(Next::Done);
-                }
-            }
-            None => {}
+            Some(Carry::Sampled(token)) if self.on_token(token, codec, forks, on_event)? => return Ok(Next::Done),
+            Some(Carry::Sampled(_)) | None => {}
         }
         loop {
             if cancel.is_cancelled() {

@@ -255,7 +255,7 @@ fn missing_tokenizer_json_is_named() {
 fn unknown_architecture_is_named_with_its_file() {
     let dir = tempfile::tempdir().unwrap();
     write_model_dir(dir.path(), &tiny("tiny-qwen2"), 0);
-    let mut config = support::files::config_json(&tiny("tiny-qwen2"));
+    let mut config = random::config_json(&tiny("tiny-qwen2"));
     config["architectures"] = serde_json::json!(["MambaForCausalLM"]);
     std::fs::write(dir.path().join("config.json"), config.to_string()).unwrap();
     let err = load_err(dir.path());

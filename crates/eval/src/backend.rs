@@ -31,7 +31,8 @@ pub struct UnitJob {
     pub reject_above: Option<usize>,
 }
 
-/// What a backend reports while it runs.
+/// What a backend reports while it runs (passed by value to a callback, never stored).
+#[allow(clippy::large_enum_variant)]
 pub enum BackendEvent {
     /// A job (or follower) ended: its report, or why it failed.
     Finished { id: usize, outcome: Result<GenerationReport, String> },

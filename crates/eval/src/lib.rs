@@ -12,6 +12,7 @@ pub mod backend;
 pub mod local;
 pub mod prompt;
 pub mod run;
+pub mod score;
 pub mod sweep;
 
 pub use backend::{Backend, BackendEvent, PromptSpec, UnitJob};

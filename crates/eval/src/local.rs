@@ -39,7 +39,7 @@ impl LocalBackend {
             kv_cache_gb,
             thinkscope_version: env!("CARGO_PKG_VERSION").into(),
         };
-        let kv_budget_bytes = (kv_cache_gb > 0.0).then(|| (kv_cache_gb * (1u64 << 30) as f64) as u64);
+        let kv_budget_bytes = (kv_cache_gb > 0.0).then_some((kv_cache_gb * (1u64 << 30) as f64) as u64);
         Ok(LocalBackend { model, options: BatchOptions { max_batch, kv_budget_bytes }, provenance, prompts: HashMap::new() })
     }
 
@@ -98,9 +98,8 @@ impl Backend for LocalBackend {
                 let key = format!("{}\u{0}{:?}\u{0}{:?}\u{0}{}", job.prompt.template, job.prompt.system, job.prompt.condition, job.prompt.question);
                 let rendered = match prompts.get(&key) {
                     Some(r) => Ok(r.clone()),
-                    None => render(template_source, tokenizer, &job.prompt).map(|r| {
+                    None => render(template_source, tokenizer, &job.prompt).inspect(|r| {
                         prompts.insert(key, r.clone());
-                        r
                     }),
                 };
                 match rendered {

@@ -129,7 +129,7 @@ struct Unit {
 }
 
 enum ToWriter {
-    Unit(NewGeneration),
+    Unit(Box<NewGeneration>),
     Forward(u64),
 }
 
@@ -219,7 +219,7 @@ pub async fn execute(
                     }
                 }
                 let unit = NewGeneration { key, seed, outcome, tries: try_index + 1, accepted, shuffle };
-                let _ = tx.send(ToWriter::Unit(unit));
+                let _ = tx.send(ToWriter::Unit(Box::new(unit)));
             }
         };
         backend.run(&mut next, &cancel_for_thread, &mut on_event)
@@ -240,7 +240,7 @@ pub async fn execute(
         for msg in batch {
             match msg {
                 ToWriter::Forward(t) => forward += t,
-                ToWriter::Unit(u) => generations.push(u),
+                ToWriter::Unit(u) => generations.push(*u),
             }
         }
         if write_error.is_some() {

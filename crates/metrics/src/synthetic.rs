@@ -1,6 +1,6 @@
 //! Deterministic synthetic runs: workload for benchmarks and realistic test data.
 
-use crate::rng::SplitMix64;
+use thinkscope_protocol::rng::SplitMix64;
 use crate::types::Generation;
 
 /// A budget-forcing sweep: `samples` generations of each of `problems` problems at each

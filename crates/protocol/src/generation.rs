@@ -193,6 +193,8 @@ pub struct GenerationReport {
 
 /// Token counts and wall time of the two halves of a generation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+// A failed unit is stored with `{}` timings.
+#[serde(default)]
 pub struct Timings {
     /// Prompt tokens fed in the first forward pass.
     pub prefill_tokens: usize,

@@ -19,6 +19,7 @@ mod original;
 mod packed;
 mod query;
 mod runs;
+mod scores;
 mod search;
 mod write;
 
@@ -26,6 +27,7 @@ pub use error::StoreError;
 pub use ids::{content_hash, dataset_id, sample_id};
 pub use open::OpenMode;
 pub use runs::{NewGeneration, NewRun, UnitKey};
+pub use scores::{compare_versions, NewScore, ScoreRecord, UnitLengths};
 pub use write::{ImportStart, ImportTx, NewDataset, NewSample, NewTrace, TokenCountRow};
 
 use sqlx::SqlitePool;

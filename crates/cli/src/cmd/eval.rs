@@ -10,6 +10,7 @@ use thinkscope_eval::sweep::{self, PolicyKind, SweepSpec};
 use thinkscope_eval::{Backend, LocalBackend, Progress};
 use thinkscope_protocol::eval::{RunDetail, RunPlan, RunSelection, RunStatus, RunSummary, TaskKind};
 use thinkscope_protocol::generation::SamplingParams;
+use thinkscope_remote::{RemoteBackend, RemoteConfig};
 use thinkscope_store::Store;
 
 #[derive(clap::Subcommand)]
@@ -24,6 +25,14 @@ pub enum EvalCmd {
     Generations(GenerationsArgs),
     /// Delete a run and its generations.
     Delete(DeleteArgs),
+    /// Score a run's generations (idempotent; runs are scored when they finish).
+    Score(super::eval_score::ScoreArgs),
+    /// Accuracy per sweep point with 95% CIs, pass@k, maj@k, s1 Control/Scaling/Performance.
+    Report(super::eval_report::ReportArgs),
+    /// Accuracy against thinking tokens, one curve per run (SVG or PNG, optional CSV).
+    Plot(super::eval_report::PlotArgs),
+    /// Paired comparison of two runs: McNemar and a bootstrap CI of the difference.
+    Compare(super::eval_report::CompareArgs),
 }
 
 #[derive(clap::Args)]
@@ -118,14 +127,39 @@ pub struct RunArgs {
 
 #[derive(clap::Args)]
 pub struct EngineArgs {
+    /// `local` (candle: --model is the weights) or `openai` (an OpenAI-compatible server at
+    /// --base-url: --model is the folder holding its tokenizer.json, or give --tokenizer).
+    #[arg(long, value_enum, default_value = "local")]
+    engine: EngineKind,
     /// Sequences decoded at once.
     #[arg(long, default_value_t = 8)]
     batch: usize,
     /// KV-cache memory the batch may reserve (GiB); units wait when it is full.
     #[arg(long, default_value_t = 4.0)]
     kv_cache_gb: f64,
+    /// The server for `--engine openai`, e.g. http://127.0.0.1:8000/v1.
+    #[arg(long)]
+    base_url: Option<String>,
+    /// The served model name (default: the server's only model).
+    #[arg(long)]
+    api_model: Option<String>,
+    /// Environment variable holding the server's API key (the key is never stored).
+    #[arg(long, default_value = "OPENAI_API_KEY")]
+    api_key_env: String,
+    /// Requests in flight at once (`--engine openai`).
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// Seconds one request may take, generation included (`--engine openai`).
+    #[arg(long, default_value_t = 1800)]
+    timeout: u64,
     #[command(flatten)]
     model_args: super::ModelArgs,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum EngineKind {
+    Local,
+    Openai,
 }
 
 #[derive(clap::Args)]
@@ -174,15 +208,50 @@ pub async fn run(ctx: &Ctx, cmd: EvalCmd) -> anyhow::Result<()> {
         EvalCmd::List(args) => list(ctx, args).await,
         EvalCmd::Generations(args) => generations(ctx, args).await,
         EvalCmd::Delete(args) => delete(ctx, args).await,
+        EvalCmd::Score(args) => super::eval_score::score(ctx, args).await,
+        EvalCmd::Report(args) => super::eval_report::report(ctx, args).await,
+        EvalCmd::Plot(args) => super::eval_report::plot(ctx, args).await,
+        EvalCmd::Compare(args) => super::eval_report::compare_runs(ctx, args).await,
     }
 }
 
 fn load_backend(model: &std::path::Path, engine: &EngineArgs) -> anyhow::Result<Box<dyn Backend>> {
+    if engine.engine == EngineKind::Openai {
+        return remote_backend(model, engine);
+    }
     if engine.batch == 0 {
         bail!("--batch must be at least 1");
     }
     let loaded = thinkscope_engine::load(model, &engine.model_args.load_options()?)?;
     Ok(Box::new(LocalBackend::new(loaded, engine.batch, engine.kv_cache_gb)?))
+}
+
+/// `--engine openai`: the tokenizer is --tokenizer, else tokenizer.json in (or beside) --model.
+fn remote_backend(model: &std::path::Path, engine: &EngineArgs) -> anyhow::Result<Box<dyn Backend>> {
+    let base_url = match (&engine.base_url, model.to_str()) {
+        (Some(url), _) => url.clone(),
+        // `eval resume` passes the server the run recorded as its model.
+        (None, Some(m)) if m.starts_with("http://") || m.starts_with("https://") => m.to_string(),
+        _ => bail!("--engine openai needs --base-url (e.g. http://127.0.0.1:8000/v1)"),
+    };
+    let tokenizer = engine.model_args.tokenizer.clone().unwrap_or_else(|| {
+        if model.is_dir() { model.join("tokenizer.json") } else { model.with_file_name("tokenizer.json") }
+    });
+    let mut config = RemoteConfig::new(base_url, tokenizer);
+    config.model = engine.api_model.clone();
+    config.api_key_env = engine.api_key_env.clone();
+    config.concurrency = engine.concurrency;
+    config.timeout = std::time::Duration::from_secs(engine.timeout);
+    // Connecting is async and this runs inside the CLI's runtime: connect on a thread of its own.
+    let backend = std::thread::scope(|s| {
+        s.spawn(|| -> anyhow::Result<RemoteBackend> {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            Ok(runtime.block_on(RemoteBackend::connect(config))?)
+        })
+        .join()
+        .expect("the connecting thread panicked")
+    })?;
+    Ok(Box::new(backend))
 }
 
 async fn start(ctx: &Ctx, args: RunArgs) -> anyhow::Result<()> {
@@ -249,7 +318,8 @@ async fn start(ctx: &Ctx, args: RunArgs) -> anyhow::Result<()> {
     eprintln!("run {} · {} units · {}", &run.id[..12], run.total, run.name);
     let detail = store.run(&run.id).await?;
     let summary = execute(&store, &detail, backend, args.json).await?;
-    finish(store, summary, args.json).await
+    let scored = super::eval_score::after_run(&store, &summary).await;
+    finish(store, summary, args.json).await.and(scored)
 }
 
 async fn resume(ctx: &Ctx, args: ResumeArgs) -> anyhow::Result<()> {
@@ -272,7 +342,8 @@ async fn resume(ctx: &Ctx, args: ResumeArgs) -> anyhow::Result<()> {
     let missing = thinkscope_eval::run::missing_units(&store, &detail).await?;
     eprintln!("resuming {} · {missing} of {} units to go", &detail.summary.id[..12], detail.summary.total);
     let summary = execute(&store, &detail, backend, args.json).await?;
-    finish(store, summary, args.json).await
+    let scored = super::eval_score::after_run(&store, &summary).await;
+    finish(store, summary, args.json).await.and(scored)
 }
 
 async fn execute(store: &Store, detail: &RunDetail, backend: Box<dyn Backend>, quiet: bool) -> anyhow::Result<RunSummary> {
@@ -319,19 +390,20 @@ async fn finish(store: Store, summary: RunSummary, json: bool) -> anyhow::Result
     let (bytes, tokens) = store.run_storage(&summary.id).await?;
     store.close().await;
     if json {
-        return print_json(&summary);
+        print_json(&summary)?;
+    } else {
+        println!(
+            "{} · {} · {}/{} units · {} forward tokens · {:.1} bytes stored per generated token",
+            &summary.id[..12],
+            summary.status.name(),
+            summary.done,
+            summary.total,
+            summary.forward_tokens,
+            if tokens > 0 { bytes as f64 / tokens as f64 } else { 0.0 }
+        );
     }
-    println!(
-        "{} · {} · {}/{} units · {} forward tokens · {:.1} bytes stored per generated token",
-        &summary.id[..12],
-        summary.status.name(),
-        summary.done,
-        summary.total,
-        summary.forward_tokens,
-        if tokens > 0 { bytes as f64 / tokens as f64 } else { 0.0 }
-    );
     if let Some(e) = &summary.error {
-        println!("{e}");
+        eprintln!("{e}");
     }
     if summary.status != RunStatus::Done {
         bail!("run {} is {}", &summary.id[..12], summary.status.name());
@@ -383,10 +455,10 @@ async fn generations(ctx: &Ctx, args: GenerationsArgs) -> anyhow::Result<()> {
         ),
     };
     let rows = store.generations(&detail, args.sample.as_deref(), point).await?;
-    store.close().await;
     if args.json {
-        return print_json(&rows);
+        return super::eval_score::print_generations_json(store, &detail.summary.id, &rows).await;
     }
+    store.close().await;
     for g in rows {
         let status = match (&g.error, g.stop_reason) {
             (Some(e), _) => format!("failed: {}", one_line(e, 40)),

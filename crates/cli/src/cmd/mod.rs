@@ -1,11 +1,16 @@
 //! One module per subcommand; each parses its own flags and prints for humans or `--json`.
 
+pub mod answers;
 pub mod bench;
 pub mod bench_decode;
+pub mod bench_eval;
 pub mod bench_import;
+pub mod bench_score;
 pub mod datasets;
 pub mod delete;
 pub mod eval;
+pub mod eval_report;
+pub mod eval_score;
 pub mod generate;
 pub mod import;
 pub mod models;
