@@ -15,12 +15,11 @@ ts import "$root/examples/aime24_nofigures.jsonl" --name aime24 >/dev/null
 echo "==> s1 budget forcing on 5 AIME 2024 problems, budgets 32, 64, 128 (demo model)"
 ts eval run aime24 --model "$out/model" --template s1 --policy budget-forcing --budgets 32,64,128 \
   --max-answer 16 --limit 5 --name "demo sweep" --new
-if ts eval score --help >/dev/null 2>&1; then
-  ts eval score "demo sweep" || true
-  ts eval report "demo sweep"
-  ts eval plot "demo sweep" --out "$out/accuracy.svg" --csv "$out/accuracy.csv"
-  echo "figure: $out/accuracy.svg (numbers: $out/accuracy.csv)"
-fi
+# The run was scored when it finished.
+ts eval report "demo sweep"
+ts eval plot "demo sweep" --out "$out/accuracy.svg" --csv "$out/accuracy.csv"
+ts eval plot "demo sweep" --out "$out/accuracy.png" --control "$out/budget-control.png"
+echo "figure: $out/accuracy.svg and .png (numbers: $out/accuracy.csv)"
 ts eval generations "demo sweep" --point 32 | head -5
 cat <<MSG
 

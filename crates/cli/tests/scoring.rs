@@ -255,8 +255,10 @@ fn math_runs_are_scored_reported_plotted_and_compared() {
 
     let svg = dir.path().join("curve.svg");
     let csv = dir.path().join("curve.csv");
-    ok(&db, &["eval", "plot", &run_a, &run_b, "--out", svg.to_str().unwrap(), "--csv", csv.to_str().unwrap(), "--log-x"]);
+    let control = dir.path().join("control.png");
+    ok(&db, &["eval", "plot", &run_a, &run_b, "--out", svg.to_str().unwrap(), "--csv", csv.to_str().unwrap(), "--log-x", "--control", control.to_str().unwrap()]);
     assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
+    assert!(std::fs::read(&control).unwrap().starts_with(b"\x89PNG"), "the budget-control figure is a PNG");
     let csv = std::fs::read_to_string(&csv).unwrap();
     assert_eq!(csv.lines().count(), 5, "{csv}");
     assert!(csv.lines().any(|l| l.starts_with("run B,1024,") && l.contains(",0.75,")), "{csv}");

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use std::path::PathBuf;
 use thinkscope_eval::score::{scored_generations, ScoredRun};
 use thinkscope_metrics::{compare, run_metrics, AtK, Bootstrap, Generation, Pairing, RunMetrics};
-use thinkscope_plots::{accuracy_curve, accuracy_curve_csv, Format, XScale};
+use thinkscope_plots::{accuracy_curve, accuracy_curve_csv, budget_control, Format, XScale};
 use thinkscope_protocol::eval::RunDetail;
 use thinkscope_store::Store;
 
@@ -56,6 +56,10 @@ pub struct PlotArgs {
     /// Log₂ thinking-token axis.
     #[arg(long)]
     log_x: bool,
+    /// Also draw s1's budget-control figure (thinking tokens per generation against the
+    /// budget) of the first run (.svg or .png).
+    #[arg(long)]
+    control: Option<PathBuf>,
     #[command(flatten)]
     bootstrap: BootstrapArgs,
 }
@@ -218,15 +222,25 @@ pub async fn report(ctx: &Ctx, args: ReportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn figure_format(path: &std::path::Path, flag: &str) -> anyhow::Result<Format> {
+    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("svg") => Ok(Format::Svg),
+        Some("png") => Ok(Format::Png),
+        _ => bail!("{flag} {}: the figure must be a .svg or .png file", path.display()),
+    }
+}
+
 pub async fn plot(ctx: &Ctx, args: PlotArgs) -> anyhow::Result<()> {
-    let format = match args.out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
-        Some("svg") => Format::Svg,
-        Some("png") => Format::Png,
-        _ => bail!("--out {}: the figure must be a .svg or .png file", args.out.display()),
-    };
+    let format = figure_format(&args.out, "--out")?;
+    let control_format = args.control.as_deref().map(|c| figure_format(c, "--control")).transpose()?;
     let measured = measure_all(ctx, &args.runs, args.bootstrap.bootstrap()?).await?;
-    let metrics: Vec<RunMetrics> = measured.into_iter().map(|m| m.metrics).collect();
     let scale = if args.log_x { XScale::Log2 } else { XScale::Linear };
+    if let (Some(path), Some(format), Some(first)) = (&args.control, control_format, measured.first()) {
+        let image = budget_control(&first.detail.summary.name, &first.scored.generations, scale, format)?;
+        std::fs::write(path, image.bytes()).with_context(|| format!("cannot write {}", path.display()))?;
+        println!("wrote {} (budget control of {})", path.display(), first.detail.summary.name);
+    }
+    let metrics: Vec<RunMetrics> = measured.into_iter().map(|m| m.metrics).collect();
     let image = accuracy_curve(&metrics, scale, format)?;
     std::fs::write(&args.out, image.bytes()).with_context(|| format!("cannot write {}", args.out.display()))?;
     let points: usize = metrics.iter().map(|m| m.points.len()).sum();
