@@ -1,7 +1,7 @@
 //! What the commands share: the open library, the running import and the index builder.
 
 use std::sync::{Mutex, RwLock};
-use thinkscope_datasets::CancelFlag;
+use thinkscope_datasets::CancelToken;
 use thinkscope_store::Store;
 
 pub struct AppState {
@@ -9,7 +9,7 @@ pub struct AppState {
     /// across an await.
     store: RwLock<Store>,
     /// The import in flight, so `cancel_import` can reach it. One at a time.
-    import: Mutex<Option<CancelFlag>>,
+    import: Mutex<Option<CancelToken>>,
     /// Held by the background index builder at work, so builders take turns.
     indexing: tokio::sync::Mutex<()>,
 }
@@ -33,12 +33,12 @@ impl AppState {
     }
 
     /// Registers a new import; `None` when one is already running.
-    pub fn begin_import(&self) -> Option<CancelFlag> {
+    pub fn begin_import(&self) -> Option<CancelToken> {
         let mut slot = self.import.lock().unwrap_or_else(|e| e.into_inner());
         if slot.is_some() {
             return None;
         }
-        let flag = CancelFlag::default();
+        let flag = CancelToken::default();
         *slot = Some(flag.clone());
         Some(flag)
     }

@@ -139,7 +139,7 @@ fn search_finishes_an_index_left_behind() {
             path: shared("math500.jsonl").display().to_string(),
             ..Default::default()
         };
-        let cancel = thinkscope_datasets::CancelFlag::default();
+        let cancel = thinkscope_datasets::CancelToken::default();
         thinkscope_datasets::import(&store, &request, |_| {}, &cancel).await.unwrap();
         store.close().await;
     });

@@ -7,26 +7,14 @@ use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use thinkscope_protocol::{
     CanonicalField, FieldMapping, Format, ImportPreview, ImportProgress, ImportReport, ImportRequest, RowError,
 };
 use thinkscope_store::{ImportStart, NewDataset, NewSample, Store};
-
-/// Shared flag to stop an import from another task or thread.
-#[derive(Clone, Default, Debug)]
-pub struct CancelFlag(Arc<AtomicBool>);
-
-impl CancelFlag {
-    pub fn cancel(&self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
-    pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
-    }
-}
+pub use thinkscope_protocol::cancel::CancelToken;
 
 const PREVIEW_ROWS: usize = 5;
 const PREVIEW_CELL: usize = 200;
@@ -167,7 +155,7 @@ pub async fn import(
     store: &Store,
     req: &ImportRequest,
     mut progress: impl FnMut(&ImportProgress) + Send,
-    cancel: &CancelFlag,
+    cancel: &CancelToken,
 ) -> Result<ImportReport, ImportError> {
     let path = PathBuf::from(&req.path);
     if store.is_read_only() {

@@ -13,6 +13,6 @@ mod schema;
 mod tokens;
 
 pub use error::ImportError;
-pub use import::{import, preview, CancelFlag};
+pub use import::{import, preview, CancelToken};
 pub use schema::known_schemas;
 pub use tokens::{count_tokens, TokenSummary};

@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use std::io::Write;
-use thinkscope_datasets::{CancelFlag, ImportError};
+use thinkscope_datasets::{CancelToken, ImportError};
 use thinkscope_protocol::{CanonicalField, FieldMapping, ImportRequest, SampleQuery};
 
 fn write(dir: &std::path::Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
@@ -144,7 +144,7 @@ async fn reimport_is_idempotent_and_cancel_stores_nothing() {
     assert_eq!(again.dataset, first.dataset);
     assert_eq!(store.samples(&SampleQuery::default()).await.unwrap().total, 500);
 
-    let cancel = CancelFlag::default();
+    let cancel = CancelToken::default();
     cancel.cancel();
     let req = ImportRequest { path: shared("humaneval.jsonl").display().to_string(), ..Default::default() };
     let err = thinkscope_datasets::import(&store, &req, |_| {}, &cancel).await.unwrap_err();

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use thinkscope_datasets::{import, CancelFlag};
+use thinkscope_datasets::{import, CancelToken};
 use thinkscope_protocol::{ImportRequest, SampleQuery, SampleSort};
 use thinkscope_store::{OpenMode, Store, StoreError};
 use tokenizers::models::wordlevel::WordLevel;
@@ -44,8 +44,8 @@ async fn rows_are_browsable_at_once_and_searchable_once_indexed() {
     let dir = tempfile::tempdir().unwrap();
     let store = store(dir.path()).await;
     let plain = |path: &str| ImportRequest { path: shared(path).display().to_string(), ..ImportRequest::default() };
-    let math = import(&store, &plain("math500.jsonl"), |_| {}, &CancelFlag::default()).await.unwrap().dataset;
-    let aime = import(&store, &plain("aime24.jsonl"), |_| {}, &CancelFlag::default()).await.unwrap().dataset;
+    let math = import(&store, &plain("math500.jsonl"), |_| {}, &CancelToken::default()).await.unwrap().dataset;
+    let aime = import(&store, &plain("aime24.jsonl"), |_| {}, &CancelToken::default()).await.unwrap().dataset;
     assert_eq!((math.rows, math.indexed_rows), (500, 0));
     let pending: Vec<_> = store.unindexed_datasets().await.unwrap().into_iter().map(|d| d.id).collect();
     assert_eq!(pending, [math.id.clone(), aime.id.clone()]);

@@ -8,9 +8,8 @@ use crate::lm::LanguageModel;
 use crate::template::ThinkingMarkers;
 use crate::thinking::Phase;
 use crate::tokenizer::Codec;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Instant;
+pub use thinkscope_protocol::cancel::CancelToken;
 use thinkscope_protocol::generation::{GenerationReport, Insertion, SamplingParams, ThinkingPolicy};
 
 /// One generation to run.
@@ -22,20 +21,6 @@ pub struct Request {
     pub policy: ThinkingPolicy,
     pub sampling: SamplingParams,
     pub eos_token_ids: Vec<u32>,
-}
-
-/// Shared flag that stops a running generation at its next step.
-#[derive(Debug, Clone, Default)]
-pub struct CancelToken(Arc<AtomicBool>);
-
-impl CancelToken {
-    pub fn cancel(&self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
-
-    pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
-    }
 }
 
 /// Streamed while generating.

@@ -3,6 +3,7 @@
 //! Only plain data lives here: no I/O, no dependencies beyond serde, so the crate builds
 //! for `wasm32-unknown-unknown` as well as the host.
 
+pub mod cancel;
 pub mod eval;
 pub mod generation;
 pub mod library;

@@ -160,7 +160,7 @@ async fn stored_bytes_per_token() -> anyhow::Result<f64> {
     let data = dir.path().join("one.jsonl");
     std::fs::write(&data, "{\"problem\": \"What is 1+1?\", \"answer\": \"2\", \"id\": 1}\n")?;
     let request = thinkscope_protocol::ImportRequest { path: data.display().to_string(), ..Default::default() };
-    let ds = thinkscope_datasets::import(&store, &request, |_| {}, &thinkscope_datasets::CancelFlag::default()).await?.dataset;
+    let ds = thinkscope_datasets::import(&store, &request, |_| {}, &thinkscope_datasets::CancelToken::default()).await?.dataset;
     let sample = store.samples(&thinkscope_protocol::SampleQuery { dataset_id: Some(ds.id.clone()), ..Default::default() }).await?.rows[0].id.clone();
     let plan = thinkscope_protocol::eval::RunPlan {
         dataset_id: ds.id.clone(),

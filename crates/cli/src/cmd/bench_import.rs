@@ -4,7 +4,7 @@ use anyhow::Context;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use thinkscope_datasets::CancelFlag;
+use thinkscope_datasets::CancelToken;
 use thinkscope_protocol::{ImportRequest, SampleQuery};
 use thinkscope_store::{OpenMode, Store};
 
@@ -153,7 +153,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let store = Store::open(&db, OpenMode::ReadWrite).await?;
     let request = ImportRequest { path: file.display().to_string(), ..ImportRequest::default() };
     let started = Instant::now();
-    let report = thinkscope_datasets::import(&store, &request, |_| {}, &CancelFlag::default()).await?;
+    let report = thinkscope_datasets::import(&store, &request, |_| {}, &CancelToken::default()).await?;
     let secs = started.elapsed().as_secs_f64();
     let mb = size as f64 / 1e6;
     println!(

@@ -20,7 +20,7 @@ pub mod show;
 pub mod tokens;
 
 use std::path::PathBuf;
-use thinkscope_datasets::CancelFlag;
+use thinkscope_datasets::CancelToken;
 use thinkscope_engine::device::{parse_dtype, DType, DeviceKind};
 use thinkscope_engine::LoadOptions;
 use thinkscope_store::{OpenMode, Store};
@@ -73,8 +73,8 @@ pub fn on_ctrl_c(then: impl FnOnce() + Send + 'static) {
 }
 
 /// A flag that Ctrl-C raises, for library work (imports, index builds).
-pub fn cancel_on_ctrl_c() -> CancelFlag {
-    let cancel = CancelFlag::default();
+pub fn cancel_on_ctrl_c() -> CancelToken {
+    let cancel = CancelToken::default();
     let flag = cancel.clone();
     on_ctrl_c(move || flag.cancel());
     cancel

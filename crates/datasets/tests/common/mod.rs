@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use thinkscope_datasets::{import, CancelFlag, ImportError};
+use thinkscope_datasets::{import, CancelToken, ImportError};
 use thinkscope_protocol::{ImportReport, ImportRequest};
 use thinkscope_store::{OpenMode, Store};
 
@@ -26,7 +26,7 @@ pub async fn import_path(store: &Store, path: &Path) -> Result<ImportReport, Imp
 }
 
 pub async fn import_with(store: &Store, req: ImportRequest) -> Result<ImportReport, ImportError> {
-    let mut report = import(store, &req, |_| {}, &CancelFlag::default()).await?;
+    let mut report = import(store, &req, |_| {}, &CancelToken::default()).await?;
     assert!(store.build_search_index(|_| {}, || false).await.unwrap());
     report.dataset = store.find_dataset(&report.dataset.id).await.unwrap();
     Ok(report)
