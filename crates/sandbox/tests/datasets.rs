@@ -2,14 +2,13 @@
 //! sandbox, and wrong solutions fail.
 //!
 //! The files come from `$THINKSCOPE_SHARED/datasets/` (default: the `shared/` dir beside
-//! the repository). `bench_humaneval_against_bare_python` (ignored; run with `--ignored
-//! --nocapture`) measures the sandbox's overhead.
+//! the repository). The sandbox's overhead against a bare `python3` is measured by
+//! `thinkscope bench score`, not here.
 #![cfg(target_os = "linux")]
 
 mod common;
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::sandbox;
@@ -156,58 +155,4 @@ fn every_mbpp_reference_solution_passes_and_a_wrong_one_fails() {
         &strings(first, "test_list"),
     );
     assert_eq!(sandbox().run(&wrong, &limits()).status, Status::Fail);
-}
-
-#[test]
-#[ignore = "benchmark: run with --ignored --nocapture"]
-fn bench_humaneval_against_bare_python() {
-    let programs = humaneval_with(|t| field(t, "canonical_solution").to_owned());
-    let python = sandbox().python().to_owned();
-    let bare = |program: &String| {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("main.py"), program).unwrap();
-        let status = Command::new(&python)
-            .args(["-B", "main.py"])
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
-        assert!(status.status.success());
-    };
-    let started = Instant::now();
-    programs.iter().for_each(bare);
-    let bare_serial = started.elapsed();
-    let started = Instant::now();
-    let outcomes = sandbox().run_many(&programs, &limits(), 1);
-    let sandbox_serial = started.elapsed();
-    assert_all_pass("humaneval", &outcomes);
-    let started = Instant::now();
-    sandbox().run_many(&programs, &limits(), parallelism());
-    let sandbox_parallel = started.elapsed();
-    // The fixed cost per run, on an empty program.
-    let empty = vec![String::from("pass"); 100];
-    let started = Instant::now();
-    empty.iter().for_each(bare);
-    let bare_empty = started.elapsed() / 100;
-    let started = Instant::now();
-    sandbox().run_many(&empty, &limits(), 1);
-    let sandbox_empty = started.elapsed() / 100;
-    let n = programs.len() as f64;
-    eprintln!("layers: {:?}", sandbox().layer_names());
-    eprintln!("empty program: bare {bare_empty:.2?}/run, sandbox {sandbox_empty:.2?}/run");
-    eprintln!(
-        "bare python, 1 thread:  {bare_serial:.2?} ({:.1} runs/s, {:.1} ms/run)",
-        n / bare_serial.as_secs_f64(),
-        bare_serial.as_secs_f64() * 1e3 / n
-    );
-    eprintln!(
-        "sandbox, 1 thread:      {sandbox_serial:.2?} ({:.1} runs/s, {:.1} ms/run, +{:.1} ms/run overhead)",
-        n / sandbox_serial.as_secs_f64(),
-        sandbox_serial.as_secs_f64() * 1e3 / n,
-        (sandbox_serial.as_secs_f64() - bare_serial.as_secs_f64()) * 1e3 / n
-    );
-    eprintln!(
-        "sandbox, {} threads:     {sandbox_parallel:.2?} ({:.1} runs/s)",
-        parallelism(),
-        n / sandbox_parallel.as_secs_f64()
-    );
 }

@@ -43,6 +43,11 @@ pub struct NewGeneration {
     pub shuffle: Option<Vec<u32>>,
 }
 
+/// Unit keys from `(sample_id, point_index, sample_index)` rows.
+pub(crate) fn unit_keys(rows: Vec<(String, i64, i64)>) -> HashSet<UnitKey> {
+    rows.into_iter().map(|(sample_id, p, s)| UnitKey { sample_id, point_index: p as u32, sample_index: s as u32 }).collect()
+}
+
 const SUMMARY: &str = "SELECT r.id, r.name, r.dataset_id, d.name AS dataset, r.model, r.policy, r.status, \
      r.total_units, r.forward_tokens, r.error, r.created_at, r.updated_at, \
      (SELECT COUNT(*) FROM generations g WHERE g.run_id = r.id AND g.error IS NULL) AS done, \
@@ -173,10 +178,7 @@ impl Store {
         .bind(run_id)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(sample_id, p, s)| UnitKey { sample_id, point_index: p as u32, sample_index: s as u32 })
-            .collect())
+        Ok(unit_keys(rows))
     }
 
     /// Commits finished units (one transaction) and adds to the run's forward-token count.

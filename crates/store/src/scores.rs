@@ -102,10 +102,7 @@ impl Store {
         .bind(version)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(sample_id, p, s)| UnitKey { sample_id, point_index: p as u32, sample_index: s as u32 })
-            .collect())
+        Ok(crate::runs::unit_keys(rows))
     }
 
     /// Stores scores in one transaction and returns how many rows were written. A row
